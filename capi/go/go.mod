@@ -1,0 +1,3 @@
+module datahub.example/connections
+
+go 1.19

@@ -1,0 +1,122 @@
+package connections
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"time"
+)
+
+// TypePostgreSQL is the one connection type today.
+const TypePostgreSQL = "POSTGRESQL"
+
+// Details are a connection's fields (host, port, password, ...): values are string or int64.
+type Details map[string]any
+
+// UnmarshalJSON keeps integers as int64 (encoding/json would make them float64).
+func (d *Details) UnmarshalJSON(b []byte) error {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	var raw map[string]any
+	if err := dec.Decode(&raw); err != nil {
+		return err
+	}
+	if raw == nil {
+		*d = nil
+		return nil
+	}
+	out := make(Details, len(raw))
+	for k, v := range raw {
+		switch x := v.(type) {
+		case string:
+			out[k] = x
+		case json.Number:
+			n, err := x.Int64()
+			if err != nil {
+				return fmt.Errorf("connection_details.%s: %w", k, err)
+			}
+			out[k] = n
+		default:
+			return fmt.Errorf("connection_details.%s: unexpected %T", k, v)
+		}
+	}
+	*d = out
+	return nil
+}
+
+// Connection is a stored record, in the table's column names.
+type Connection struct {
+	ID          int64     `json:"id"`
+	Name        string    `json:"name"`
+	Description *string   `json:"description"`
+	Type        string    `json:"type"`
+	Details     Details   `json:"connection_details"` // nil when Err is set
+	Redacted    []string  `json:"redacted"`           // secret fields set but left out
+	Tags        []string  `json:"tags"`
+	CreatedAt   time.Time `json:"created_at"`
+	CreatedBy   string    `json:"created_by"`
+	UpdatedAt   time.Time `json:"updated_at"` // pass to Update as expectedUpdatedAt
+	UpdatedBy   string    `json:"updated_by"`
+	KeyID       string    `json:"key_id"` // the key the details are sealed under
+	Alg         string    `json:"alg"`
+	Stale       bool      `json:"stale"`           // sealed under a key that is not the primary
+	Err         *RowError `json:"error,omitempty"` // List only: the details could not be opened
+}
+
+// RowError says why one row of a list could not be opened.
+type RowError struct {
+	Code    Code   `json:"code"`
+	Message string `json:"message"`
+}
+
+func (e *RowError) Error() string { return "datahub " + e.Code.String() + ": " + e.Message }
+
+// NewConnection is what Create takes.
+type NewConnection struct {
+	Name        string   `json:"name"`
+	Description *string  `json:"description,omitempty"`
+	Type        string   `json:"type"` // e.g. TypePostgreSQL
+	Details     Details  `json:"connection_details"`
+	Tags        []string `json:"tags,omitempty"`
+}
+
+// Patch is what Update changes; zero fields are kept.
+type Patch struct {
+	Name             *string
+	Description      *string
+	ClearDescription bool     // sets description to null
+	Tags             []string // nil keeps the tags; non-nil (even empty) replaces them
+	// Merged into the stored details: a field set to nil is removed, others replace the
+	// stored value, fields not named are kept (so a redacted password can stay as is).
+	Details map[string]any
+}
+
+// Query filters List; all given filters must hold.
+type Query struct {
+	Type       string   `json:"type,omitempty"`
+	TagsAll    []string `json:"tags_all,omitempty"`
+	TagsAny    []string `json:"tags_any,omitempty"`
+	NamePrefix string   `json:"name_prefix,omitempty"`
+	AfterID    int64    `json:"after_id,omitempty"` // keyset pagination: ids greater than this
+	Limit      int      `json:"limit,omitempty"`    // 1-1000; 0 means the default (100)
+}
+
+// Page is one page of List.
+type Page struct {
+	Items       []Connection `json:"items"`
+	NextAfterID *int64       `json:"next_after_id"` // nil at the end
+}
+
+// SchemaStatus is the applied and the latest schema version.
+type SchemaStatus struct {
+	CurrentVersion int
+	LatestVersion  int
+}
+
+// Secrets says whether secret detail fields (passwords) are returned.
+type Secrets uint32
+
+const (
+	Redact Secrets = 0 // leave secrets out; list them in Connection.Redacted
+	Reveal Secrets = 1 // only for code that actually connects to the target database
+)

@@ -1,0 +1,32 @@
+// Typed, strict access to the members of a parsed JSON object, for the C ABI's inputs.
+// Every failure is an InvalidArgument naming the field ("patch.tags[2]: must be a string").
+#pragma once
+
+#include "secure_json.hpp"
+
+#include <cstdint>
+#include <initializer_list>
+#include <string>
+#include <vector>
+
+namespace dhc_capi {
+
+// `v` must be an object whose member names are all in `allowed` and unique.
+void check_object(const Value& v, const std::string& field,
+                  std::initializer_list<const char*> allowed);
+// The same without a list of allowed names: only unique names.
+void check_unique_members(const Value& v, const std::string& field);
+
+// The member called `name`, or nullptr.
+const Value* member(const Value& object, const char* name);
+
+// Conversions; `field` names the value in messages.
+std::string as_string(const Value& v, const std::string& field);  // no NUL characters
+std::int64_t as_int64(const Value& v, const std::string& field);
+bool as_bool(const Value& v, const std::string& field);
+std::vector<std::string> as_string_array(const Value& v, const std::string& field);
+
+// A field name safe to quote in a message: at most 64 bytes, cut on a UTF-8 boundary.
+std::string quoted_name(const char* name, std::size_t length);
+
+}  // namespace dhc_capi

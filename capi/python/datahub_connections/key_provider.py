@@ -1,0 +1,87 @@
+"""Key providers written in Python: subclass KeyProvider, pass it to Store(key_provider=...).
+
+The store calls the methods from its own threads, concurrently (ctypes takes the GIL for
+each call), so they must be thread-safe. Whatever they raise is reported to the store's
+caller as KeyUnavailableError, or IntegrityError when unwrap() raises IntegrityError; it
+never crashes the process.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import logging
+
+from . import _lib
+from .errors import Code, IntegrityError
+
+_log = logging.getLogger("datahub_connections")
+
+
+class KeyProvider:
+    """Holds the key-encryption keys that wrap each record's 32-byte data key (DEK)."""
+
+    def primary_key_id(self) -> str:
+        """The id new records are sealed under: an opaque label, never derived from a key."""
+        raise NotImplementedError
+
+    def wrap(self, key_id: str, dek: bytes, aad: bytes) -> bytes:
+        """Encrypts `dek` under key `key_id`, bound to `aad` (authenticated, not secret)."""
+        raise NotImplementedError
+
+    def unwrap(self, key_id: str, edk: bytes, aad: bytes) -> bytes:
+        """Reverses wrap(). Raise IntegrityError when edk or aad was altered."""
+        raise NotImplementedError
+
+
+def _copy_out(data: bytes, out: int, cap: int, out_len) -> int:
+    # The library's buffer protocol: report the size; copy only when it fits.
+    out_len[0] = len(data)
+    if len(data) <= cap:
+        ctypes.memmove(out, data, len(data))
+    return Code.OK
+
+
+def _failed(op: str, exc: BaseException) -> int:
+    # The exception's text may come from a KMS client; keep it out of the default log level.
+    _log.warning("key provider %s raised %s", op, type(exc).__name__)
+    _log.debug("key provider %s failed", op, exc_info=exc)
+    return Code.INTEGRITY if isinstance(exc, IntegrityError) else Code.KEY_UNAVAILABLE
+
+
+class CallbackAdapter:
+    """The dhc_key_provider struct for one Python provider.
+
+    The ctypes callback objects live as long as this adapter, which the Store keeps until
+    after dhc_store_close(): the library may call them until then."""
+
+    def __init__(self, provider: KeyProvider):
+        self.provider = provider
+        self.destroyed = False
+        self._callbacks = (_lib.PRIMARY_KEY_ID(self._primary), _lib.WRAP(self._wrap),
+                           _lib.WRAP(self._unwrap), _lib.DESTROY(self._destroy))
+        self.struct = _lib.KeyProviderStruct(1, None, *self._callbacks)
+
+    def _primary(self, _user_data, out, cap, out_len):
+        try:
+            return _copy_out(self.provider.primary_key_id().encode("utf-8"), out, cap, out_len)
+        except BaseException as exc:  # noqa: B902 - nothing may unwind into C
+            return _failed("primary_key_id", exc)
+
+    def _wrap(self, _user_data, key_id, dek, dek_len, aad, aad_len, out, cap, out_len):
+        try:
+            result = self.provider.wrap(key_id.decode("utf-8"), ctypes.string_at(dek, dek_len),
+                                        ctypes.string_at(aad, aad_len))
+            return _copy_out(bytes(result), out, cap, out_len)
+        except BaseException as exc:  # noqa: B902
+            return _failed("wrap", exc)
+
+    def _unwrap(self, _user_data, key_id, edk, edk_len, aad, aad_len, out, cap, out_len):
+        try:
+            result = self.provider.unwrap(key_id.decode("utf-8"), ctypes.string_at(edk, edk_len),
+                                          ctypes.string_at(aad, aad_len))
+            return _copy_out(bytes(result), out, cap, out_len)
+        except BaseException as exc:  # noqa: B902
+            return _failed("unwrap", exc)
+
+    def _destroy(self, _user_data):
+        self.destroyed = True

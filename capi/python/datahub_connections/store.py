@@ -1,0 +1,285 @@
+"""Store: a connection store opened through the C ABI. Methods take and return dicts.
+
+Records have the table's column names (id, name, description, type, connection_details,
+tags, created_at, created_by, updated_at, updated_by) plus "redacted", "key_id", "alg" and
+"stale"; times are ISO-8601 UTC strings. A Store may be shared by threads: the library
+releases the GIL while it works. Revealed secrets become Python str objects, which Python
+cannot wipe: reveal only where a connection is actually made.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import datetime
+import json
+import threading
+from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Union
+
+from . import _lib
+from .errors import InvalidArgumentError
+from .key_provider import CallbackAdapter, KeyProvider
+
+_REVEAL = 1
+_INT64_MAX = 2**63 - 1
+
+
+def version() -> str:
+    """The library's version, e.g. "0.1.0"."""
+    return _lib.lib.dhc_version().decode("ascii")
+
+
+def _text(value: str, what: str) -> bytes:
+    if not isinstance(value, str):
+        raise TypeError(f"{what} must be a str, not {type(value).__name__}")
+    try:
+        return value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise InvalidArgumentError(f"{what}: not valid Unicode (lone surrogate)") from None
+
+
+def _json(value: Any, what: str) -> bytes:
+    return _text(json.dumps(value, ensure_ascii=False, allow_nan=False), what)
+
+
+def _id(value: int) -> int:
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise TypeError(f"id must be an int, not {type(value).__name__}")
+    if not 0 <= value <= _INT64_MAX:
+        raise InvalidArgumentError("id: out of range")
+    return value
+
+
+def _timestamp(value: Union[str, datetime.datetime]) -> str:
+    if isinstance(value, datetime.datetime):
+        if value.tzinfo is None:
+            raise InvalidArgumentError("expected_updated_at: datetime must be timezone-aware")
+        return value.astimezone(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return value
+
+
+class _JsonCallback:
+    """A Python function as a dhc_record_callback or dhc_progress_callback.
+
+    The function gets the decoded JSON (a dict). Returning False (exactly False: None goes
+    on) stops the C call. Whatever it raises, BaseException included (a KeyboardInterrupt is
+    delivered while Python code runs, i.e. here), is kept and stops the C call: nothing
+    unwinds into C. raise_pending() re-raises it once the C call has returned."""
+
+    def __init__(self, fn: Callable[[Dict[str, Any]], Any], what: str):
+        if not callable(fn):
+            raise TypeError(f"{what} must be callable, not {type(fn).__name__}")
+        self._fn = fn
+        self._error: Optional[BaseException] = None
+        self.c = _lib.JSON_CALLBACK(self._call)  # alive as long as self: the whole C call
+
+    def _call(self, _user_data, text) -> int:
+        if self._error is not None:  # never called again after a stop; belt and braces
+            return 1
+        try:
+            return 1 if self._fn(json.loads(ctypes.string_at(text))) is False else 0
+        except BaseException as exc:  # noqa: B902 - nothing may unwind into C
+            self._error = exc
+            return 1
+
+    def raise_pending(self) -> None:
+        error, self._error = self._error, None
+        if error is not None:
+            try:
+                raise error
+            finally:
+                del error  # no frame <-> traceback cycle
+
+
+class Store:
+    """An open store. Use as a context manager, or call close()."""
+
+    def __init__(self, config: Union[dict, str], key_provider: Optional[KeyProvider] = None):
+        """config: the dhc_store_open JSON, as a dict or text. With key_provider, the config
+        must not have "keys"."""
+        text = _text(config, "config") if isinstance(config, str) else _json(config, "config")
+        self._lock = threading.Lock()
+        self._adapter = CallbackAdapter(key_provider) if key_provider is not None else None
+        handle = ctypes.c_void_p()
+        if self._adapter is None:
+            _lib.check(_lib.lib.dhc_store_open, text, ctypes.byref(handle))
+        else:
+            _lib.check(_lib.lib.dhc_store_open_with_provider, text,
+                       ctypes.byref(self._adapter.struct), ctypes.byref(handle))
+        self._handle = handle
+
+    def __enter__(self) -> "Store":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def __del__(self):
+        # A forgotten close() still releases the sessions; explicit close() is better.
+        if getattr(self, "_handle", None):
+            try:
+                self.close()
+            except Exception:  # interpreter shutdown: modules may already be gone
+                pass
+
+    def close(self) -> None:
+        """Closes the store. Idempotent. No other thread may be using it."""
+        with self._lock:
+            handle, self._handle = self._handle, None
+        if handle:
+            _lib.lib.dhc_store_close(handle)
+        # Only now may the ctypes callbacks go: the library called them until close.
+        self._adapter = None
+
+    def _h(self) -> ctypes.c_void_p:
+        handle = self._handle
+        if not handle:
+            raise ValueError("operation on a closed Store")
+        return handle
+
+    def _call_json(self, fn, *args) -> Any:
+        out = ctypes.c_void_p()
+        _lib.check(fn, self._h(), *args, ctypes.byref(out))
+        return json.loads(_lib.take_string(out))
+
+    # --- schema
+    def migrate(self) -> None:
+        """Applies every pending schema migration. Idempotent."""
+        _lib.check(_lib.lib.dhc_schema_migrate, self._h())
+
+    def schema_status(self) -> Dict[str, int]:
+        """{"current_version": n, "latest_version": m}."""
+        current, latest = ctypes.c_int(), ctypes.c_int()
+        _lib.check(_lib.lib.dhc_schema_status, self._h(), ctypes.byref(current),
+                   ctypes.byref(latest))
+        return {"current_version": current.value, "latest_version": latest.value}
+
+    def rollback_indexes(self) -> None:
+        """Drops the indexes, keeps the table and its rows."""
+        _lib.check(_lib.lib.dhc_schema_rollback_indexes, self._h())
+
+    def drop_table(self) -> None:
+        """DESTROYS DATA: drops the table and every row in it."""
+        _lib.check(_lib.lib.dhc_schema_drop_table, self._h())
+
+    # --- connections
+    def create(self, connection: Dict[str, Any], actor: str) -> Dict[str, Any]:
+        """connection: {"name", "type", "connection_details", "description"?, "tags"?}.
+        Returns the stored record, secrets redacted."""
+        return self._call_json(_lib.lib.dhc_connection_create, _json(connection, "connection"),
+                               _text(actor, "actor"))
+
+    def get(self, id: int, reveal: bool = False) -> Dict[str, Any]:
+        """The record with this id; NotFoundError when there is none."""
+        return self._call_json(_lib.lib.dhc_connection_get, _id(id), _REVEAL if reveal else 0)
+
+    def test(self, id: int, timeout_ms: Optional[int] = None) -> Dict[str, Any]:
+        """Opens one real session to the connection's target and closes it. A refused
+        connection is a result, not an exception: {"ok": False, "failure": "unreachable",
+        "message": ..., "latency_ms": ...}; the message never holds the password."""
+        options = None if timeout_ms is None else json.dumps({"timeout_ms": timeout_ms}).encode()
+        return self._call_json(_lib.lib.dhc_connection_test, _id(id), options)
+
+    def find_by_name(self, name: str, reveal: bool = False) -> List[Dict[str, Any]]:
+        """Every record with exactly this name (names are not unique), by id."""
+        return self._call_json(_lib.lib.dhc_connection_find_by_name, _text(name, "name"),
+                               _REVEAL if reveal else 0)["items"]
+
+    def list(self, *, reveal: bool = False, **filters: Any) -> Dict[str, Any]:
+        """One page: filters type, tags_all, tags_any, name_prefix, after_id, limit.
+        Returns {"items": [...], "next_after_id": n or None}."""
+        return self._call_json(_lib.lib.dhc_connection_list, _json(filters, "filters"),
+                               _REVEAL if reveal else 0)
+
+    def iter(self, *, reveal: bool = False, **filters: Any) -> Iterator[Dict[str, Any]]:
+        """Every matching record, fetching page after page (limit sets the page size)."""
+        while True:
+            page = self.list(reveal=reveal, **filters)
+            yield from page["items"]
+            if page["next_after_id"] is None:
+                return
+            filters["after_id"] = page["next_after_id"]
+
+    def for_each(self, fn: Callable[[Dict[str, Any]], Any], *, reveal: bool = False,
+                 **filters: Any) -> None:
+        """Calls fn(record) for every record matching the filters (as in list(); limit is the
+        page size fetched at a time), in id order, in constant memory. fn returns False to
+        stop (anything else goes on). An exception raised by fn stops the iteration and is
+        re-raised here, after the C call has returned. Records that cannot be opened come
+        with "error", as in list(). fn runs on the calling thread, between pages no session
+        is held: it may call other methods of this store, but not close()."""
+        callback = _JsonCallback(fn, "fn")
+        try:
+            _lib.check(_lib.lib.dhc_connection_for_each, self._h(), _json(filters, "filters"),
+                       _REVEAL if reveal else 0, callback.c, None)
+        finally:
+            callback.raise_pending()
+
+    def create_many(self, connections: Iterable[Dict[str, Any]], actor: str) -> List[Dict[str, Any]]:
+        """Creates every connection, or none: all are validated first (an error names
+        "connections[i].<field>"), then written in one transaction. Returns the stored
+        records in input order, secrets redacted."""
+        if isinstance(connections, (str, bytes, dict)):
+            raise TypeError(f"connections must be a list of dicts, not {type(connections).__name__}")
+        return self._call_json(_lib.lib.dhc_connection_create_many,
+                               _json(list(connections), "connections"),
+                               _text(actor, "actor"))["items"]
+
+    def update(self, id: int, patch: Dict[str, Any], actor: str,
+               expected_updated_at: Union[str, datetime.datetime, None] = None,
+               force: bool = False) -> Dict[str, Any]:
+        """patch: any of name, description (None clears), tags, connection_details (merged;
+        a field set to None is removed). Give expected_updated_at (the updated_at you read;
+        ConflictError if the row changed since) or force=True (last writer wins)."""
+        if not isinstance(patch, dict):
+            raise TypeError("patch must be a dict")
+        body = dict(patch)
+        if expected_updated_at is not None:
+            body["expected_updated_at"] = _timestamp(expected_updated_at)
+        if force:
+            body["force"] = True
+        return self._call_json(_lib.lib.dhc_connection_update, _id(id), _json(body, "patch"),
+                               _text(actor, "actor"))
+
+    def delete(self, id: int) -> None:
+        """Deletes a record; NotFoundError when there is none."""
+        _lib.check(_lib.lib.dhc_connection_delete, self._h(), _id(id))
+
+    # --- keys
+    def keys_census(self) -> Dict[str, Any]:
+        """Rows per key id and cipher: {"primary": "k2", "keys": [{"kid": "k1", "alg":
+        "A256GCM", "rows": 10}, ...]}."""
+        return self._call_json(_lib.lib.dhc_keys_census)
+
+    def keys_rotate(self, *, batch_size: Optional[int] = None, dry_run: bool = False,
+                    reencrypt: bool = False,
+                    progress: Optional[Callable[[Dict[str, Any]], Any]] = None) -> Dict[str, Any]:
+        """Moves every row sealed under a key other than the primary onto it (reencrypt: also
+        rows under another cipher, sealed afresh). Online and resumable. Returns {"scanned",
+        "rewritten", "skipped_changed", "failed", "remaining_estimate"}.
+
+        progress(report) is called after every batch with the totals so far; returning False
+        stops the rotation (batches written stay written) and the report so far is returned.
+        An exception it raises also stops it, and is re-raised here."""
+        options: Dict[str, Any] = {}
+        if batch_size is not None:
+            if not isinstance(batch_size, int) or isinstance(batch_size, bool):
+                raise TypeError(f"batch_size must be an int, not {type(batch_size).__name__}")
+            options["batch_size"] = batch_size
+        for name, flag in (("dry_run", dry_run), ("reencrypt", reencrypt)):
+            if not isinstance(flag, bool):
+                raise TypeError(f"{name} must be a bool, not {type(flag).__name__}")
+            if flag:
+                options[name] = True
+        text = _json(options, "options")
+        if progress is None:
+            return self._call_json(_lib.lib.dhc_keys_rotate, text)
+        callback = _JsonCallback(progress, "progress")
+        try:
+            return self._call_json(_lib.lib.dhc_keys_rotate_with_progress, text, callback.c, None)
+        finally:
+            callback.raise_pending()
+
+    def keys_verify(self) -> Dict[str, Any]:
+        """Opens every row; changes nothing. {"checked": n, "failed": [{"id", "code",
+        "message"}]}: rows that are tampered with, or whose key the provider lacks."""
+        return self._call_json(_lib.lib.dhc_keys_verify)

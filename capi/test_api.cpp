@@ -1,0 +1,46 @@
+// The C ABI's connection test.
+#include "errors.hpp"
+#include "json_read.hpp"
+#include "secure_json.hpp"
+#include "store_handle.hpp"
+
+#include <datahub/connections.h>
+#include <datahub/target.hpp>
+
+#include <cstdlib>
+#include <cstring>
+
+using dhc_capi::guarded;
+
+namespace {
+
+datahub::TestOptions parse_test_options(const char* json) {
+  datahub::TestOptions options;
+  if (json == nullptr || *json == '\0') return options;
+  dhc_capi::Document doc;
+  dhc_capi::parse_strict(doc, json, "options_json");
+  dhc_capi::check_object(doc, "options_json", {"timeout_ms"});
+  if (const auto* v = dhc_capi::member(doc, "timeout_ms")) {
+    options.timeout = std::chrono::milliseconds(dhc_capi::as_int64(*v, "timeout_ms"));
+  }
+  return options;
+}
+
+}  // namespace
+
+extern "C" {
+
+DHC_API dhc_code dhc_connection_test(dhc_store* store, int64_t id, const char* options_json,
+                                     char** result_json, dhc_error** err) {
+  return guarded(err, [&] {
+    dhc_capi::start_output(result_json);
+    auto& s = dhc_capi::store_of(store);
+    const std::string json = datahub::to_json(datahub::test_connection(s, id, parse_test_options(options_json)));
+    char* out = static_cast<char*>(std::malloc(json.size() + 1));
+    if (out == nullptr) throw std::bad_alloc();
+    std::memcpy(out, json.c_str(), json.size() + 1);
+    *result_json = out;
+  });
+}
+
+}  // extern "C"

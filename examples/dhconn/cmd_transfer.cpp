@@ -1,0 +1,136 @@
+// dhconn export / import: JSON lines, secrets left out or sealed to a passphrase.
+#include "cli_errors.hpp"
+#include "commands.hpp"
+#include "secret_input.hpp"
+
+#include <datahub/transfer.hpp>
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+namespace dhconn {
+namespace {
+
+struct ExportFlags {
+  std::string output, kdf = "argon2id", type, name_prefix;
+  std::vector<std::string> tags_all, tags_any;
+  bool seal = false;
+  SecretFlags passphrase;
+};
+
+struct ImportFlags {
+  std::string input;
+  bool dry_run = false;
+  SecretFlags passphrase;
+};
+
+// The file is created owner-only: even without secrets it maps the infrastructure.
+void write_file(const std::string& path, const std::string& text) {
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) throw ExitError(kOther, "cannot write " + path);
+  fchmod(fd, 0600);
+  std::size_t done = 0;
+  while (done < text.size()) {
+    const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
+    if (n <= 0) {
+      ::close(fd);
+      throw ExitError(kOther, "cannot write " + path);
+    }
+    done += static_cast<std::size_t>(n);
+  }
+  if (::close(fd) != 0) throw ExitError(kOther, "cannot write " + path);
+}
+
+int run_export(const Context& context, const ExportFlags& flags) {
+  datahub::ExportOptions options;
+  options.kdf = flags.kdf == "scrypt" ? datahub::PassphraseKdf::scrypt : datahub::PassphraseKdf::argon2id;
+  if (!flags.type.empty()) options.filter.type = flags.type;
+  if (!flags.name_prefix.empty()) options.filter.name_prefix = flags.name_prefix;
+  options.filter.tags_all = flags.tags_all;
+  options.filter.tags_any = flags.tags_any;
+  Secret passphrase;
+  if (flags.seal || flags.passphrase.given()) {
+    passphrase = read_secret(flags.passphrase, "Passphrase to seal the secrets with", /*confirm=*/true);
+    options.passphrase = passphrase.value();
+  }
+  auto store = context.open_store();
+  std::ostringstream buffer;
+  const auto report = datahub::export_connections(*store, buffer, options);
+  if (options.passphrase) std::fill(options.passphrase->begin(), options.passphrase->end(), '\0');
+  if (flags.output.empty() || flags.output == "-") {
+    std::cout << buffer.str() << std::flush;
+  } else {
+    write_file(flags.output, buffer.str());
+  }
+  std::cerr << "exported " << report.records << " connection(s): " << report.sealed << " with sealed secrets, "
+            << report.redacted << " with secrets left out\n";
+  return kOk;
+}
+
+int run_import(const Context& context, const ImportFlags& flags) {
+  const bool from_stdin = flags.input == "-";
+  if (from_stdin && flags.passphrase.from_stdin) throw UsageError("stdin cannot carry both the file and the passphrase");
+  std::ifstream file;
+  if (!from_stdin) {
+    file.open(flags.input, std::ios::binary);
+    if (!file) throw UsageError("cannot read " + flags.input);
+  }
+  std::istream& in = from_stdin ? std::cin : file;
+  datahub::ImportOptions options;
+  options.dry_run = flags.dry_run;
+  options.passphrase = [&flags, from_stdin] {
+    if (!flags.passphrase.given() && (from_stdin || !stdin_is_terminal()))
+      throw UsageError("the file has sealed secrets: pass --passphrase-file or --passphrase-stdin");
+    return read_secret(flags.passphrase, "Passphrase the secrets were sealed with").value();
+  };
+  auto store = context.open_store();
+  const auto result = datahub::import_connections(*store, in, options);
+  if (!result.errors.empty()) {
+    bool key_problem = false;
+    for (const auto& e : result.errors) {
+      std::cerr << "dhconn: line " << e.line << ": " << e.message << "\n";
+      key_problem = key_problem || e.code == datahub::ErrorCode::integrity || e.code == datahub::ErrorCode::key_unavailable;
+    }
+    return dhconn::report(key_problem ? kKeyProblem : kUsage,
+                  "nothing imported: " + std::to_string(result.errors.size()) + " line(s) failed");
+  }
+  std::cout << (result.written ? "imported " : "checked ") << result.records << " connection(s): " << result.sealed
+            << " with sealed secrets, " << result.without_secrets << " without secrets"
+            << (result.written ? "" : "; nothing written (dry run)") << "\n";
+  return kOk;
+}
+
+}  // namespace
+
+void add_export_command(CLI::App& app, Context& context) {
+  auto flags = std::make_shared<ExportFlags>();
+  auto* sub = app.add_subcommand("export", "Write connections as JSON lines; secrets left out, or sealed with --seal");
+  sub->add_option("--output,-o", flags->output, "file to write (created mode 0600; default: stdout)");
+  sub->add_flag("--seal", flags->seal, "seal the secrets to a passphrase (prompted for, twice)");
+  add_secret_flags(sub, flags->passphrase, "passphrase");
+  sub->add_option("--kdf", flags->kdf, "passphrase stretching: argon2id or scrypt")
+      ->check(CLI::IsMember({"argon2id", "scrypt"}))
+      ->capture_default_str();
+  sub->add_option("--type", flags->type, "only this type");
+  sub->add_option("--tag", flags->tags_all, "must have this tag (repeat: all of them)");
+  sub->add_option("--any-tag", flags->tags_any, "must have one of these tags (repeatable)");
+  sub->add_option("--name-prefix", flags->name_prefix, "name starts with this");
+  on_run(sub, context, [&context, flags] { return run_export(context, *flags); });
+}
+
+void add_import_command(CLI::App& app, Context& context) {
+  auto flags = std::make_shared<ImportFlags>();
+  auto* sub = app.add_subcommand(
+      "import", "Restore an export (same ids); every line is checked first and nothing is written unless all are good");
+  sub->add_option("file", flags->input, "export file, or - for stdin")->required();
+  add_secret_flags(sub, flags->passphrase, "passphrase");
+  sub->add_flag("--dry-run", flags->dry_run, "check every line, write nothing");
+  on_run(sub, context, [&context, flags] { return run_import(context, *flags); });
+}
+
+}  // namespace dhconn

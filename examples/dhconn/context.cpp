@@ -1,0 +1,71 @@
+#include "context.hpp"
+
+#include "cli_errors.hpp"
+
+#include <botan/system_rng.h>
+
+#include <cstdlib>
+
+namespace dhconn {
+namespace {
+
+std::string from_env(const char* name) {
+  const char* value = std::getenv(name);
+  return value ? value : "";
+}
+
+std::shared_ptr<const datahub::KeyProvider> load_keys(const std::string& keys_file) {
+  try {
+    if (!keys_file.empty()) return datahub::StaticKeyring::from_file(keys_file);
+    if (from_env("DATAHUB_CONNECTIONS_KEYS").empty())
+      throw UsageError("no keys: set DATAHUB_CONNECTIONS_KEYS or pass --keys-file");
+    return datahub::StaticKeyring::from_environment();
+  } catch (const datahub::Error& e) {
+    // A key configuration that is there but unusable is a key problem, not a usage one.
+    throw ExitError(kKeyProblem, std::string("keys: ") + e.what());
+  }
+}
+
+// Schema commands never open a record; a random key keeps them free of key setup.
+std::shared_ptr<const datahub::KeyProvider> throwaway_keys() {
+  std::vector<datahub::StaticKeyring::Key> keys;
+  keys.emplace_back("dhconn-schema-only", Botan::system_rng().random_vec(32));
+  return std::make_shared<datahub::StaticKeyring>("dhconn-schema-only", std::move(keys));
+}
+
+}  // namespace
+
+std::unique_ptr<datahub::ConnectionStore> Context::open_store(bool needs_keys) const {
+  datahub::StoreOptions options;
+  options.database = database.empty() ? from_env("DATAHUB_DATABASE") : database;
+  if (options.database.empty()) throw UsageError("no database: set DATAHUB_DATABASE or pass --database");
+  options.keys = needs_keys ? load_keys(keys_file) : throwaway_keys();
+  options.pool_size = 1;  // one command, one session
+  options.connect_timeout = std::chrono::seconds(db_timeout);
+  return std::make_unique<datahub::ConnectionStore>(options);
+}
+
+std::string Context::resolved_actor() const {
+  for (const std::string& candidate : {actor, from_env("DATAHUB_ACTOR"), from_env("USER")}) {
+    if (!candidate.empty()) return candidate;
+  }
+  return "dhconn";
+}
+
+void add_global_options(CLI::App& app, Context& context) {
+  app.add_option("--database", context.database,
+                 "libpq conninfo of the store's database (default: $DATAHUB_DATABASE; prefer the "
+                 "variable: argv is visible to other users)");
+  app.add_option("--keys-file", context.keys_file,
+                 "keyring file (JSON, owner-only permissions) instead of $DATAHUB_CONNECTIONS_KEYS");
+  app.add_option("--actor", context.actor, "name written to created_by/updated_by (default: $DATAHUB_ACTOR, $USER)");
+  app.add_option("--db-timeout", context.db_timeout, "seconds to wait for the store's database")
+      ->check(CLI::Range(1, 3600))
+      ->capture_default_str();
+}
+
+void on_run(CLI::App* sub, Context& context, std::function<int()> action) {
+  sub->callback([&context, action = std::move(action)] { context.action = action; });
+}
+
+}  // namespace dhconn

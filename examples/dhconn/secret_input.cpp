@@ -1,0 +1,97 @@
+#include "secret_input.hpp"
+
+#include "cli_errors.hpp"
+
+#include <botan/mem_ops.h>
+
+#include <termios.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <iostream>
+#include <iterator>
+#include <sstream>
+
+namespace dhconn {
+namespace {
+
+void drop_trailing_newline(std::string& s) {
+  if (!s.empty() && s.back() == '\n') s.pop_back();
+  if (!s.empty() && s.back() == '\r') s.pop_back();
+}
+
+// Turns terminal echo off for its lifetime.
+class NoEcho {
+ public:
+  NoEcho() {
+    if (tcgetattr(STDIN_FILENO, &saved_) != 0) return;
+    termios quiet = saved_;
+    quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
+    quiet.c_lflag |= ECHONL;
+    active_ = tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet) == 0;
+  }
+  ~NoEcho() {
+    if (active_) tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved_);
+  }
+  NoEcho(const NoEcho&) = delete;
+  NoEcho& operator=(const NoEcho&) = delete;
+
+ private:
+  termios saved_{};
+  bool active_ = false;
+};
+
+Secret prompt_once(const std::string& prompt) {
+  std::cerr << prompt << std::flush;
+  NoEcho quiet;
+  std::string line;
+  if (!std::getline(std::cin, line)) throw UsageError("no input at the prompt");
+  return Secret(std::move(line));
+}
+
+}  // namespace
+
+Secret& Secret::operator=(Secret&& other) noexcept {
+  wipe();
+  value_ = std::move(other.value_);
+  other.wipe();
+  return *this;
+}
+
+void Secret::wipe() noexcept {
+  if (!value_.empty()) Botan::secure_scrub_memory(&value_[0], value_.size());
+  value_.clear();
+}
+
+bool stdin_is_terminal() { return isatty(STDIN_FILENO) == 1; }
+
+void add_secret_flags(CLI::App* sub, SecretFlags& flags, const std::string& what) {
+  auto* in = sub->add_flag("--" + what + "-stdin", flags.from_stdin, "read the " + what + " from standard input");
+  auto* file = sub->add_option("--" + what + "-file", flags.file, "read the " + what + " from this file")
+                   ->check(CLI::ExistingFile);
+  in->excludes(file);
+}
+
+Secret read_secret(const SecretFlags& flags, const std::string& prompt, bool confirm) {
+  if (flags.from_stdin) {
+    std::string all((std::istreambuf_iterator<char>(std::cin)), std::istreambuf_iterator<char>());
+    drop_trailing_newline(all);
+    return Secret(std::move(all));
+  }
+  if (!flags.file.empty()) {
+    std::ifstream in(flags.file, std::ios::binary);
+    if (!in) throw UsageError("cannot read " + flags.file);
+    std::string all((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    drop_trailing_newline(all);
+    return Secret(std::move(all));
+  }
+  if (!stdin_is_terminal()) throw UsageError("no terminal to prompt on: use the -stdin or -file flag");
+  Secret first = prompt_once(prompt + ": ");
+  if (confirm) {
+    Secret again = prompt_once("Again: ");
+    if (again.value() != first.value()) throw UsageError("the two entries differ");
+  }
+  return first;
+}
+
+}  // namespace dhconn

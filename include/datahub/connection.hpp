@@ -1,0 +1,95 @@
+// The records the store takes and returns, named after the seed's columns.
+#pragma once
+
+#include <datahub/details.hpp>
+#include <datahub/error.hpp>
+#include <datahub/export.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace datahub {
+
+// Timestamps are UTC with microsecond precision, as PostgreSQL stores them.
+using Timestamp = std::chrono::time_point<std::chrono::system_clock, std::chrono::microseconds>;
+
+// "2024-03-20T10:00:00.000000Z"
+DATAHUB_API std::string format_timestamp(Timestamp t);
+// Parses RFC 3339 / ISO-8601 with a "Z" or "+hh:mm" offset and up to 6 fraction digits.
+// Throws InvalidArgument(field, ...) when malformed.
+DATAHUB_API Timestamp parse_timestamp(std::string_view text, const std::string& field = "timestamp");
+
+// Whether secret detail fields (passwords) are returned.
+enum class Secrets { redact, reveal };
+
+// What create() takes.
+struct NewConnection {
+  std::string name;                        // 1-100 characters
+  std::optional<std::string> description;  // any length
+  std::string type = "POSTGRESQL";         // a registered ConnectionType
+  Details details;                         // validated against the type, then encrypted
+  std::vector<std::string> tags;           // non-empty strings; duplicates dropped, order kept
+};
+
+// What update() changes; fields left empty are kept.
+struct ConnectionPatch {
+  std::optional<std::string> name;
+  std::optional<std::optional<std::string>> description;  // an empty inner optional clears it
+  std::optional<std::vector<std::string>> tags;           // replaces the tags
+  // Merged into the stored details field by field (JSON merge patch): a field named here
+  // replaces the stored one, a field in details_remove is removed, others are kept. So a
+  // client that only saw redacted details can change the host without knowing the password.
+  Details details;
+  std::vector<std::string> details_remove;
+
+  bool empty() const noexcept {
+    return !name && !description && !tags && details.empty() && details_remove.empty();
+  }
+};
+
+// Why one row of a list could not be opened (its details are then empty).
+struct RowError {
+  ErrorCode code = ErrorCode::ok;
+  std::string message;
+};
+
+// A stored connection.
+struct Connection {
+  std::int64_t id = 0;
+  std::string name;
+  std::optional<std::string> description;
+  std::string type;
+  Details details;                    // without secret fields unless Secrets::reveal
+  std::vector<std::string> redacted;  // secret fields that are set but were left out
+  std::vector<std::string> tags;
+  Timestamp created_at;
+  std::string created_by;
+  Timestamp updated_at;  // pass back to update() as expected_updated_at
+  std::string updated_by;
+
+  std::string key_id;  // the key-encryption key the details are sealed under
+  std::string alg;     // the cipher they are sealed with
+  bool stale = false;  // sealed under a key that is not the primary; the next update re-seals it
+  std::optional<RowError> error;  // list() only: this row's details could not be opened
+};
+
+// Filters for list(); all given filters must hold.
+struct ListQuery {
+  std::optional<std::string> type;
+  std::vector<std::string> tags_all;  // has every one of these tags
+  std::vector<std::string> tags_any;  // has at least one of these tags
+  std::optional<std::string> name_prefix;
+  std::int64_t after_id = 0;  // keyset pagination: rows with id > after_id, by id
+  int limit = 100;            // 1-1000
+};
+
+struct Page {
+  std::vector<Connection> items;
+  std::optional<std::int64_t> next_after_id;  // pass as after_id for the next page; empty at the end
+};
+
+}  // namespace datahub

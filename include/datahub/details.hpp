@@ -1,0 +1,66 @@
+// Details: the fields of a connection (host, port, password, ...), the part that is encrypted.
+//
+// An ordered set of named values, each a string or an integer. Which fields a connection
+// type accepts, requires and treats as secret is declared by its ConnectionType
+// (connection_type.hpp); Details itself only holds values. A Details object wipes its
+// strings when destroyed, because it may hold a password.
+#pragma once
+
+#include <datahub/export.hpp>
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <variant>
+#include <vector>
+
+namespace datahub {
+
+class DATAHUB_API Details {
+ public:
+  using Value = std::variant<std::string, std::int64_t>;
+  using Field = std::pair<std::string, Value>;
+
+  Details() = default;
+  Details(const Details&) = default;
+  Details(Details&&) noexcept = default;
+  Details& operator=(const Details&);
+  Details& operator=(Details&&) noexcept;
+  ~Details();
+
+  // Parses a flat JSON object of strings and integers, e.g. {"host":"db","port":5432}.
+  // Throws InvalidArgument("connection_details", ...) on malformed JSON, invalid UTF-8,
+  // nested values, floats, booleans, nulls or duplicate keys.
+  static Details from_json(std::string_view json);
+
+  // Sets a field, replacing any earlier value; keeps first-insertion order.
+  Details& set(std::string_view name, std::string value);
+  Details& set(std::string_view name, std::int64_t value);
+  Details& set(std::string_view name, int value) { return set(name, std::int64_t{value}); }
+  Details& set(std::string_view name, const char* value) { return set(name, std::string(value)); }
+
+  // Removes a field; returns whether it was there.
+  bool erase(std::string_view name);
+
+  // The value of a field, or nullptr when it is not set.
+  const Value* find(std::string_view name) const noexcept;
+  // Typed access; nullptr when absent or of the other type.
+  const std::string* find_string(std::string_view name) const noexcept;
+  const std::int64_t* find_integer(std::string_view name) const noexcept;
+
+  bool empty() const noexcept { return fields_.empty(); }
+  std::size_t size() const noexcept { return fields_.size(); }
+  const std::vector<Field>& fields() const noexcept { return fields_; }
+  auto begin() const noexcept { return fields_.begin(); }
+  auto end() const noexcept { return fields_.end(); }
+
+  friend bool operator==(const Details& a, const Details& b) { return a.fields_ == b.fields_; }
+  friend bool operator!=(const Details& a, const Details& b) { return !(a == b); }
+
+ private:
+  void wipe() noexcept;
+  std::vector<Field> fields_;
+};
+
+}  // namespace datahub

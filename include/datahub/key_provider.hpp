@@ -1,0 +1,71 @@
+// KeyProvider: holds the key-encryption keys (KEKs) that wrap each record's data key.
+//
+// The store never sees a KEK: it asks the provider to wrap a fresh 32-byte data key (DEK)
+// under the primary key, and to unwrap a DEK under the key id stored in the envelope.
+// Implementations must be thread-safe; the store calls them from many threads at once.
+// A cloud KMS plugs in by implementing this interface (or, from C, Python and Go, through
+// the callback provider of the C ABI).
+#pragma once
+
+#include <datahub/bytes.hpp>
+#include <datahub/export.hpp>
+
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace datahub {
+
+class DATAHUB_API KeyProvider {
+ public:
+  virtual ~KeyProvider();
+
+  // The id new records are sealed under. Ids are opaque labels, never derived from keys.
+  virtual std::string primary_key_id() const = 0;
+
+  // Encrypts `dek` under key `key_id`, bound to `aad`. Throws KeyUnavailable.
+  virtual Bytes wrap(const std::string& key_id, const SecretBytes& dek, const Bytes& aad) const = 0;
+
+  // Reverses wrap(). Throws KeyUnavailable when the key is unknown or unusable, and
+  // Integrity when `edk` or `aad` was altered.
+  virtual SecretBytes unwrap(const std::string& key_id, const Bytes& edk, const Bytes& aad) const = 0;
+};
+
+// Keys held in memory. Wraps with AES-256/GCM under a key derived from each KEK with HKDF.
+class DATAHUB_API StaticKeyring final : public KeyProvider {
+ public:
+  using Key = std::pair<std::string, SecretBytes>;  // (key id, key material of >= 32 bytes)
+
+  // Throws InvalidArgument for an empty key list, an empty or duplicate id, a key shorter
+  // than 32 bytes, or a primary id that is not among the keys.
+  StaticKeyring(std::string primary_key_id, std::vector<Key> keys);
+  ~StaticKeyring() override;
+
+  // Reads "kid1:base64,kid2:base64" from an environment variable; the first key is the
+  // primary. Throws InvalidArgument naming the variable (never echoing a key) when it is
+  // missing or malformed.
+  static std::shared_ptr<StaticKeyring> from_environment(
+      const char* variable = "DATAHUB_CONNECTIONS_KEYS");
+
+  // Parses the same "kid:base64,..." format from a string.
+  static std::shared_ptr<StaticKeyring> from_string(const std::string& keys,
+                                                    const std::string& source = "keys");
+
+  // Reads a keyring file: {"primary": "k2", "keys": {"k1": "<base64>", "k2": "<base64>"}}.
+  // Refused (InvalidArgument naming the path) when group or others may read it, when it is
+  // not a regular file, or when a key is malformed or shorter than 32 bytes.
+  static std::shared_ptr<StaticKeyring> from_file(const std::string& path);
+
+  std::string primary_key_id() const override;
+  Bytes wrap(const std::string& key_id, const SecretBytes& dek, const Bytes& aad) const override;
+  SecretBytes unwrap(const std::string& key_id, const Bytes& edk, const Bytes& aad) const override;
+
+  std::vector<std::string> key_ids() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace datahub

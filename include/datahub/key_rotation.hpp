@@ -1,0 +1,60 @@
+// What the key-management calls of ConnectionStore take and report.
+//
+// Rotation: add the new key to every instance's keyring, make it primary, then rotate()
+// rewrites each row still under another key. census() tells how many rows each key still
+// protects; verify() proves every row opens. See docs/key-management.md for the runbook.
+#pragma once
+
+#include <datahub/error.hpp>
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace datahub {
+
+struct KeyCensusEntry {
+  std::string key_id;
+  std::string alg;
+  std::int64_t rows = 0;
+};
+
+struct KeyCensus {
+  std::string primary_key_id;         // the key new records are sealed under
+  std::vector<KeyCensusEntry> keys;   // by key id, then alg
+};
+
+struct RotateReport {
+  std::int64_t scanned = 0;          // rows looked at (all under a non-primary key or cipher)
+  std::int64_t rewritten = 0;        // rows moved to the primary key (in a dry run: would be)
+  std::int64_t skipped_changed = 0;  // rows edited concurrently on every retry; run again
+  std::int64_t failed = 0;           // rows that could not be opened; see verify()
+  std::int64_t remaining_estimate = 0;  // rows to rotate, counted when the run started
+};
+
+struct RotateOptions {
+  std::size_t batch_size = 500;  // rows per transaction, 1-10000
+  bool dry_run = false;          // read and re-wrap in memory, write nothing
+  // Re-encrypt fully with a fresh DEK under the store's cipher, rather than re-wrapping
+  // the DEK only. Also selects rows sealed with another cipher, moving them over.
+  bool reencrypt = false;
+  int retries = 3;               // re-reads of a row that changed under us before giving up on it
+  // Called after every batch with the totals so far. An exception it throws stops the
+  // rotation (batches already written stay written) and propagates to the caller.
+  std::function<void(const RotateReport&)> progress;
+};
+
+struct VerifyFailure {
+  std::int64_t id = 0;
+  ErrorCode code = ErrorCode::ok;  // integrity or key_unavailable
+  std::string message;
+};
+
+struct VerifyReport {
+  std::int64_t checked = 0;
+  std::vector<VerifyFailure> failed;
+};
+
+}  // namespace datahub

@@ -1,0 +1,151 @@
+// ConnectionStore: the database_connections table, with its details encrypted.
+//
+// Open one store per process and share it between threads: every method is thread-safe.
+// Each call borrows a session from a pool of `pool_size` PostgreSQL sessions (waiting when
+// all are busy), so at most that many statements run at once.
+//
+//   auto keys = datahub::StaticKeyring::from_environment();
+//   datahub::ConnectionStore store({"host=/run/postgresql dbname=datahub", 4, keys});
+//   store.migrate();
+//   datahub::NewConnection c;
+//   c.name = "Production DB";
+//   c.details.set("host", "db.example.com").set("database", "main_db")
+//            .set("username", "app_user").set("password", "s3cret");
+//   c.tags = {"production", "main"};
+//   datahub::Connection stored = store.create(c, "user_01");
+//   datahub::Connection shown = store.get(stored.id);              // password left out
+//   datahub::Connection full = store.get(stored.id, datahub::Secrets::reveal);
+//
+// Errors are thrown as datahub::Error subclasses (error.hpp). Every value is bound as a
+// parameter; no user input is ever spliced into SQL.
+#pragma once
+
+#include <datahub/connection.hpp>
+#include <datahub/export.hpp>
+#include <datahub/key_provider.hpp>
+#include <datahub/key_rotation.hpp>
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace datahub {
+
+// Reuse of data keys, for key providers that are slow (a remote KMS). Off by default:
+// every record then gets its own DEK. When on, one DEK (and its wrapped form) seals up to
+// max_uses records within ttl; each record still gets its own message id and so its own
+// content key. Unwrapped DEKs are kept for reads within the same ttl.
+struct DekCacheOptions {
+  std::chrono::seconds ttl{0};      // 0: off
+  std::uint32_t max_uses = 1000;    // records per cached DEK
+  std::size_t max_entries = 4096;   // unwrapped DEKs kept for reads
+};
+
+enum class LogLevel { debug, info, warning, error };
+// Receives the store's diagnostics (reconnects, migrations, rows that fail to open).
+// Called from any thread; messages never contain a secret or a bound value.
+using LogCallback = std::function<void(LogLevel level, const std::string& message)>;
+
+struct StoreOptions {
+  std::string database;                     // a libpq conninfo: "host=... dbname=... user=..."
+  std::size_t pool_size = 4;                // sessions opened at construction, 1-64
+  std::shared_ptr<const KeyProvider> keys;  // required
+  std::string cipher = "A256GCM";           // seals new records; any registered cipher opens
+  std::chrono::seconds connect_timeout{10};  // per session; added to the conninfo
+  std::chrono::seconds acquire_timeout{30};  // waiting for a free session; then Unavailable
+  DekCacheOptions dek_cache;
+  LogCallback log;                           // optional
+};
+
+struct SchemaStatus {
+  int current_version = 0;  // 0: nothing applied
+  int latest_version = 0;   // what migrate() brings the schema to
+};
+
+class DATAHUB_API ConnectionStore {
+ public:
+  // Opens the pool. Throws InvalidArgument for bad options, Unavailable when the server
+  // cannot be reached within connect_timeout.
+  explicit ConnectionStore(StoreOptions options);
+  ~ConnectionStore();
+  ConnectionStore(const ConnectionStore&) = delete;
+  ConnectionStore& operator=(const ConnectionStore&) = delete;
+
+  // --- Schema. Safe to run from several processes at once (pg_advisory_xact_lock).
+  // Applies every pending migration: the seed's table and indexes, then the library's own.
+  void migrate();
+  SchemaStatus schema_status();
+  // The seed's rollback plan: drops the indexes, keeps the table and its data.
+  void rollback_indexes();
+  // Drops the table and every row in it. Separate and explicit on purpose.
+  void drop_table();
+
+  // --- Connections.
+  // Validates, takes the id, seals the details bound to that id, inserts. Returns the
+  // stored record (secrets redacted). Throws InvalidArgument naming the field.
+  Connection create(const NewConnection& connection, std::string_view actor);
+
+  // Creates every connection, or none: all are validated first (InvalidArgument names
+  // "connections[i].<field>"), then written in batches of 1000 rows, one round trip per
+  // batch for ids and one for the rows, all in one transaction. Returns the stored records
+  // in input order.
+  std::vector<Connection> create_many(const std::vector<NewConnection>& connections,
+                                      std::string_view actor);
+
+  // Throws NotFound, Integrity, KeyUnavailable.
+  Connection get(std::int64_t id, Secrets secrets = Secrets::redact);
+
+  // Every connection with exactly this name (names are not unique), by id.
+  std::vector<Connection> find_by_name(std::string_view name, Secrets secrets = Secrets::redact);
+
+  // One page of connections matching the query, by id. A row that cannot be opened comes
+  // back with `error` set instead of failing the page.
+  Page list(const ListQuery& query, Secrets secrets = Secrets::redact);
+
+  // Calls `visit` with each connection matching the query (its after_id is where to start;
+  // its limit is the page size fetched at a time), in id order, until `visit` returns
+  // false. Memory stays constant however many rows match. Rows that cannot be opened come
+  // with `error` set, as in list().
+  void for_each(const ListQuery& query, const std::function<bool(const Connection&)>& visit,
+                Secrets secrets = Secrets::redact);
+
+  // Applies the patch if the row's updated_at still equals expected_updated_at (the value
+  // the caller read), else throws Conflict. Sets updated_by, and an updated_at later than
+  // the previous one. A row sealed under an old key is re-sealed under the primary.
+  Connection update(std::int64_t id, const ConnectionPatch& patch, std::string_view actor,
+                    Timestamp expected_updated_at);
+  // The same without the version check: the last writer wins. For admin tools.
+  Connection force_update(std::int64_t id, const ConnectionPatch& patch, std::string_view actor);
+
+  // Throws NotFound when there is no such row.
+  void remove(std::int64_t id);
+
+  // Writes records exactly as given (id, name, ..., timestamps, audit columns), sealing
+  // their details under the primary key: restoring an export. All or nothing: one invalid
+  // record, or an id already in the table (Conflict), and nothing is written. Moves the id
+  // sequence past the highest restored id.
+  void restore(const std::vector<Connection>& records);
+
+  // --- Keys. Safe to run while the application keeps using the table.
+  // Rows per (key id, cipher), from the key-id index.
+  KeyCensus census();
+  // Moves every row sealed under a key other than the primary onto the primary, in small
+  // batches; a row edited concurrently is never overwritten (it is re-read and retried).
+  // Resumable: run it again after any interruption. Throws what progress() throws.
+  RotateReport rotate(const RotateOptions& options = {});
+  // Opens every row and lists those that fail; changes nothing.
+  VerifyReport verify(std::size_t batch_size = 1000);
+
+  const KeyProvider& keys() const noexcept;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace datahub

@@ -1,0 +1,89 @@
+#include "crypto/base64.hpp"
+
+#include <botan/base64.h>
+#include <botan/mem_ops.h>
+
+#include <array>
+#include <cstdint>
+
+namespace datahub::crypto {
+namespace {
+
+template <typename Buffer>
+bool decode(std::string_view text, Buffer& out) {
+  if (text.size() % 4 != 0) return false;
+  out.resize(Botan::base64_decode_max_output(text.size()));
+  std::size_t written = 0;
+  try {
+    written = Botan::base64_decode(out.data(), text.data(), text.size(), /*ignore_ws=*/false);
+  } catch (const std::exception&) {
+    Botan::secure_scrub_memory(out.data(), out.size());
+    out.clear();
+    return false;
+  }
+  out.resize(written);
+  // Non-canonical padding bits decode too; re-encoding exposes them.
+  std::string again(Botan::base64_encode_max_output(written), '\0');
+  std::size_t consumed = 0;
+  const std::size_t n = Botan::base64_encode(again.data(), out.data(), written, consumed, true);
+  again.resize(n);
+  if (again != text) {
+    Botan::secure_scrub_memory(out.data(), out.size());
+    out.clear();
+    Botan::secure_scrub_memory(again.data(), again.size());
+    return false;
+  }
+  Botan::secure_scrub_memory(again.data(), again.size());
+  return true;
+}
+
+// Envelope fields are public, so they need no constant-time decoding; Botan's
+// constant-time decoder plus the re-encoding check cost most of opening a record
+// (docs/benchmarks.md). This table-driven decoder checks canonical form as it goes.
+bool decode_public(std::string_view text, Bytes& out) {
+  static const auto table = [] {
+    std::array<std::int8_t, 256> t{};
+    t.fill(-1);
+    const char* alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    for (int i = 0; i < 64; ++i) t[static_cast<unsigned char>(alphabet[i])] = static_cast<std::int8_t>(i);
+    return t;
+  }();
+  out.clear();
+  if (text.size() % 4 != 0) return false;
+  if (text.empty()) return true;
+  const std::size_t pad = text.back() != '=' ? 0 : text[text.size() - 2] == '=' ? 2 : 1;
+  out.reserve(text.size() / 4 * 3);
+  for (std::size_t i = 0; i < text.size(); i += 4) {
+    const bool last = i + 4 == text.size();
+    int v[4];
+    for (int j = 0; j < 4; ++j) {
+      const bool padding = last && j >= 4 - static_cast<int>(pad);
+      v[j] = padding ? 0 : table[static_cast<unsigned char>(text[i + static_cast<std::size_t>(j)])];
+      if (v[j] < 0) return false;
+    }
+    const std::uint32_t n = static_cast<std::uint32_t>(v[0] << 18 | v[1] << 12 | v[2] << 6 | v[3]);
+    out.push_back(static_cast<std::uint8_t>(n >> 16));
+    if (last && pad == 2) return (n & 0xFFFF) == 0;  // unused bits must be zero: canonical
+    out.push_back(static_cast<std::uint8_t>(n >> 8));
+    if (last && pad == 1) return (n & 0xFF) == 0;
+    out.push_back(static_cast<std::uint8_t>(n));
+  }
+  return true;
+}
+
+}  // namespace
+
+std::string base64_encode(const std::uint8_t* data, std::size_t size) {
+  return Botan::base64_encode(data, size);
+}
+
+bool base64_decode_strict(std::string_view text, Bytes& out) {
+  if (!decode_public(text, out)) {
+    out.clear();
+    return false;
+  }
+  return true;
+}
+bool base64_decode_strict(std::string_view text, SecretBytes& out) { return decode(text, out); }
+
+}  // namespace datahub::crypto

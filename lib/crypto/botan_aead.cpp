@@ -1,0 +1,81 @@
+#include "crypto/botan_aead.hpp"
+
+#include <datahub/error.hpp>
+
+#include <botan/aead.h>
+
+#include <unordered_map>
+
+namespace datahub {
+
+Cipher::~Cipher() = default;
+
+namespace crypto {
+namespace {
+
+class BotanAead final : public Cipher {
+ public:
+  BotanAead(std::string name, std::string botan_spec, std::size_t nonce_length)
+      : name_(std::move(name)), spec_(std::move(botan_spec)), nonce_length_(nonce_length) {}
+
+  std::string name() const override { return name_; }
+  std::size_t key_length() const override { return 32; }
+  std::size_t nonce_length() const override { return nonce_length_; }
+
+  Bytes seal(const SecretBytes& key, const Bytes& nonce, const SecretBytes& plaintext,
+             const Bytes& aad) const override {
+    auto& mode = mode_for(Botan::ENCRYPTION);
+    mode.set_key(key);
+    mode.set_associated_data_vec(aad);
+    mode.start(nonce);
+    SecretBytes buffer(plaintext.begin(), plaintext.end());
+    mode.finish(buffer);
+    mode.clear();  // drop the key schedule; the object is reused by this thread
+    return Bytes(buffer.begin(), buffer.end());
+  }
+
+  SecretBytes open(const SecretBytes& key, const Bytes& nonce, const Bytes& ciphertext,
+                   const Bytes& aad) const override {
+    if (ciphertext.size() < 16) throw Integrity("ciphertext is too short");
+    auto& mode = mode_for(Botan::DECRYPTION);
+    mode.set_key(key);
+    mode.set_associated_data_vec(aad);
+    mode.start(nonce);
+    SecretBytes buffer(ciphertext.begin(), ciphertext.end());
+    try {
+      mode.finish(buffer);
+    } catch (const Botan::Invalid_Authentication_Tag&) {
+      mode.clear();
+      throw Integrity("ciphertext failed authentication");
+    }
+    mode.clear();
+    return buffer;
+  }
+
+ private:
+  // Botan mode objects are not thread-safe and costly to create: one per thread and cipher.
+  Botan::AEAD_Mode& mode_for(Botan::Cipher_Dir direction) const {
+    thread_local std::unordered_map<std::string, std::unique_ptr<Botan::AEAD_Mode>> modes;
+    auto& slot = modes[spec_ + (direction == Botan::ENCRYPTION ? "/e" : "/d")];
+    if (!slot) slot = Botan::AEAD_Mode::create_or_throw(spec_, direction);
+    return *slot;
+  }
+
+  std::string name_;
+  std::string spec_;
+  std::size_t nonce_length_;
+};
+
+}  // namespace
+
+std::shared_ptr<const Cipher> make_a256gcm() {
+  return std::make_shared<BotanAead>("A256GCM", "AES-256/GCM", 12);
+}
+
+std::shared_ptr<const Cipher> make_xc20p() {
+  // Botan's ChaCha20Poly1305 becomes XChaCha20-Poly1305 when given a 24-byte nonce.
+  return std::make_shared<BotanAead>("XC20P", "ChaCha20Poly1305", 24);
+}
+
+}  // namespace crypto
+}  // namespace datahub

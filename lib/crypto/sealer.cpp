@@ -1,0 +1,112 @@
+#include "crypto/sealer.hpp"
+
+#include "crypto/hkdf.hpp"
+#include "crypto/key_id.hpp"
+
+#include <datahub/error.hpp>
+
+#include <botan/kdf.h>
+#include <botan/system_rng.h>
+
+namespace datahub::crypto {
+namespace {
+
+constexpr char kTable[] = "database_connections";
+constexpr char kDetailsLabel[] = "datahub.connections.details.v1";
+constexpr char kContentKeyLabel[] = "datahub.connections.cek.v1|";
+constexpr char kDekLabel[] = "datahub.connections.dek.v1";
+constexpr std::size_t kDekBytes = 32;
+
+// Length-prefixed fields: never JSON text, whose key order JSONB does not keep.
+void append_field(Bytes& out, const std::uint8_t* data, std::size_t size) {
+  for (int shift = 24; shift >= 0; shift -= 8) out.push_back(static_cast<std::uint8_t>(size >> shift));
+  out.insert(out.end(), data, data + size);
+}
+void append_field(Bytes& out, std::string_view text) {
+  append_field(out, reinterpret_cast<const std::uint8_t*>(text.data()), text.size());
+}
+
+Bytes details_associated_data(std::int64_t row_id, const Envelope& e) {
+  Bytes aad;
+  aad.reserve(128);
+  append_field(aad, kDetailsLabel);
+  append_field(aad, kTable);
+  std::uint8_t id[8];
+  for (int i = 0; i < 8; ++i) id[i] = static_cast<std::uint8_t>(static_cast<std::uint64_t>(row_id) >> (56 - 8 * i));
+  append_field(aad, id, sizeof id);
+  const std::uint8_t version = static_cast<std::uint8_t>(e.v);
+  append_field(aad, &version, 1);
+  append_field(aad, e.alg);
+  append_field(aad, e.mid.data(), e.mid.size());
+  return aad;
+}
+
+SecretBytes content_key(const SecretBytes& dek, const Envelope& e, std::size_t length) {
+  return hkdf_sha256(dek, e.mid.data(), e.mid.size(), std::string(kContentKeyLabel) + e.alg, length);
+}
+
+}  // namespace
+
+Bytes dek_associated_data(const std::string& kid) {
+  Bytes aad;
+  append_field(aad, kDekLabel);
+  append_field(aad, kid);
+  return aad;
+}
+
+Sealer::Sealer(std::shared_ptr<const KeyProvider> keys, const std::string& cipher_name,
+               DekCachePolicy cache)
+    : keys_(std::move(keys)), cipher_(find_cipher(cipher_name)), cipher_name_(cipher_name), cache_(cache) {
+  if (!keys_) throw InvalidArgument("keys", "a key provider is required");
+  if (!cipher_) throw InvalidArgument("cipher", "unknown cipher '" + cipher_name + "'");
+}
+
+Envelope Sealer::seal(const SecretBytes& plaintext, std::int64_t row_id) const {
+  const std::size_t nonce_bytes = cipher_->nonce_length();
+  // One RNG call for mid and nonce: System_RNG's cost is mostly per call.
+  Bytes random(kMessageIdBytes + nonce_bytes);
+  Botan::system_rng().randomize(random.data(), random.size());
+
+  Envelope e;
+  e.alg = cipher_name_;
+  e.kid = keys_->primary_key_id();
+  // Checked here too, or a provider's odd id would seal rows that never open again.
+  if (!is_valid_key_id(e.kid)) throw KeyUnavailable("the key provider's primary key id is malformed");
+  e.mid.assign(random.begin(), random.begin() + kMessageIdBytes);
+  e.nonce.assign(random.begin() + kMessageIdBytes, random.end());
+  const DekCache::Sealing sealing = cache_.for_sealing(e.kid, [&] {
+    DekCache::Sealing fresh;
+    fresh.dek.resize(kDekBytes);
+    Botan::system_rng().randomize(fresh.dek.data(), fresh.dek.size());
+    fresh.edk = keys_->wrap(e.kid, fresh.dek, dek_associated_data(e.kid));
+    return fresh;
+  });
+  e.edk = sealing.edk;
+  // A fresh mid makes a fresh content key even when the DEK is reused.
+  const SecretBytes key = content_key(sealing.dek, e, cipher_->key_length());
+  e.ciphertext = cipher_->seal(key, e.nonce, plaintext, details_associated_data(row_id, e));
+  return e;
+}
+
+Envelope Sealer::rewrap(const Envelope& e) const {
+  const SecretBytes dek = keys_->unwrap(e.kid, e.edk, dek_associated_data(e.kid));
+  Envelope out = e;
+  out.kid = keys_->primary_key_id();
+  if (!is_valid_key_id(out.kid)) throw KeyUnavailable("the key provider's primary key id is malformed");
+  out.edk = keys_->wrap(out.kid, dek, dek_associated_data(out.kid));
+  return out;
+}
+
+SecretBytes Sealer::open(const Envelope& e, std::int64_t row_id) const {
+  if (e.v != kEnvelopeVersion) throw Integrity("envelope: unsupported version");
+  auto cipher = e.alg == cipher_name_ ? cipher_ : find_cipher(e.alg);
+  if (!cipher) throw Integrity("envelope: unknown alg");
+  if (e.nonce.size() != cipher->nonce_length()) throw Integrity("envelope: wrong nonce length");
+  const SecretBytes dek = cache_.for_opening(
+      e.kid, e.edk, [&] { return keys_->unwrap(e.kid, e.edk, dek_associated_data(e.kid)); });
+  if (dek.size() != kDekBytes) throw Integrity("envelope: data key has the wrong length");
+  const SecretBytes key = content_key(dek, e, cipher->key_length());
+  return cipher->open(key, e.nonce, e.ciphertext, details_associated_data(row_id, e));
+}
+
+}  // namespace datahub::crypto

@@ -1,0 +1,48 @@
+// Sealer: seals a record's details into an envelope bound to its row, and opens it.
+//
+// Per record: a fresh 32-byte DEK wrapped by the key provider, a fresh 32-byte message id
+// (mid), content key = HKDF-SHA256(DEK, salt = mid, info = label || alg), and associated
+// data = length-prefixed (label, table, row id, v, alg, mid). A ciphertext moved to another
+// row, or an envelope with any field changed, fails to open.
+#pragma once
+
+#include "crypto/dek_cache.hpp"
+#include "crypto/envelope.hpp"
+
+#include <datahub/cipher.hpp>
+#include <datahub/key_provider.hpp>
+
+#include <cstdint>
+#include <memory>
+
+namespace datahub::crypto {
+
+class Sealer {
+ public:
+  // Throws InvalidArgument when `cipher_name` is not registered.
+  Sealer(std::shared_ptr<const KeyProvider> keys, const std::string& cipher_name,
+         DekCachePolicy cache = {});
+
+  Envelope seal(const SecretBytes& plaintext, std::int64_t row_id) const;
+
+  // Throws Integrity (tampered, swapped, unknown alg or v) or KeyUnavailable.
+  SecretBytes open(const Envelope& envelope, std::int64_t row_id) const;
+
+  // The same envelope with its DEK re-wrapped under the primary key: mid, nonce and
+  // ciphertext are unchanged (the content's associated data does not name the KEK).
+  Envelope rewrap(const Envelope& envelope) const;
+
+  const KeyProvider& keys() const noexcept { return *keys_; }
+  const std::string& cipher_name() const noexcept { return cipher_name_; }
+
+ private:
+  std::shared_ptr<const KeyProvider> keys_;
+  std::shared_ptr<const Cipher> cipher_;
+  std::string cipher_name_;
+  mutable DekCache cache_;
+};
+
+// The associated data that wraps a DEK under `kid`.
+Bytes dek_associated_data(const std::string& kid);
+
+}  // namespace datahub::crypto

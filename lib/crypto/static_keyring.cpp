@@ -1,0 +1,122 @@
+// StaticKeyring: KEKs in memory; wraps each DEK with AES-256/GCM.
+#include "crypto/base64.hpp"
+#include "crypto/botan_aead.hpp"
+#include "crypto/key_id.hpp"
+
+#include <datahub/error.hpp>
+#include <datahub/key_provider.hpp>
+
+#include <botan/kdf.h>
+#include <botan/system_rng.h>
+
+#include <cstdlib>
+#include <map>
+
+namespace datahub {
+
+KeyProvider::~KeyProvider() = default;
+
+namespace {
+constexpr std::size_t kMinKeyBytes = 32;
+constexpr std::size_t kNonceBytes = 12;
+// The wrapping key is derived, not the KEK itself, so a KEK shared with another system
+// (or longer than 32 bytes) is never used directly as an AES key here.
+constexpr char kWrapLabel[] = "datahub.connections.kek-wrap.v1";
+}  // namespace
+
+struct StaticKeyring::Impl {
+  std::string primary;
+  std::map<std::string, SecretBytes, std::less<>> wrap_keys;
+  std::shared_ptr<const Cipher> aead = crypto::make_a256gcm();
+};
+
+StaticKeyring::StaticKeyring(std::string primary_key_id, std::vector<Key> keys)
+    : impl_(std::make_unique<Impl>()) {
+  if (keys.empty()) throw InvalidArgument("keys", "at least one key is required");
+  auto hkdf = Botan::KDF::create_or_throw("HKDF(SHA-256)");
+  for (auto& [id, material] : keys) {
+    if (!crypto::is_valid_key_id(id))
+      throw InvalidArgument("keys", "key ids must be 1-128 characters of [A-Za-z0-9._:/-]");
+    if (material.size() < kMinKeyBytes)
+      throw InvalidArgument("keys", "key '" + id + "' is shorter than 32 bytes");
+    SecretBytes derived = hkdf->derive_key(32, material, std::string(), kWrapLabel);
+    if (!impl_->wrap_keys.emplace(id, std::move(derived)).second)
+      throw InvalidArgument("keys", "key '" + id + "' appears twice");
+  }
+  if (!impl_->wrap_keys.count(primary_key_id))
+    throw InvalidArgument("keys", "the primary key '" + primary_key_id + "' is not in the keyring");
+  impl_->primary = std::move(primary_key_id);
+}
+
+StaticKeyring::~StaticKeyring() = default;
+
+std::shared_ptr<StaticKeyring> StaticKeyring::from_string(const std::string& text,
+                                                          const std::string& source) {
+  // Messages name entries by position only: a malformed entry may be all key material.
+  std::vector<Key> keys;
+  std::size_t start = 0;
+  while (start <= text.size()) {
+    std::size_t end = text.find(',', start);
+    if (end == std::string::npos) end = text.size();
+    const std::string_view entry(text.data() + start, end - start);
+    const std::string which = "entry " + std::to_string(keys.size() + 1);
+    // Key ids may contain ':'; base64 never does, so the last ':' separates them.
+    const std::size_t colon = entry.rfind(':');
+    if (colon == std::string_view::npos || colon == 0 || colon + 1 == entry.size())
+      throw InvalidArgument(source, which + " is not of the form key_id:base64");
+    const std::string id(entry.substr(0, colon));
+    if (!crypto::is_valid_key_id(id))
+      throw InvalidArgument(source, which + ": the key id must be 1-128 characters of [A-Za-z0-9._:/-]");
+    SecretBytes material;
+    if (!crypto::base64_decode_strict(entry.substr(colon + 1), material))
+      throw InvalidArgument(source, which + ": the key is not valid base64");
+    if (material.size() < kMinKeyBytes)
+      throw InvalidArgument(source, which + ": the key is shorter than 32 bytes");
+    for (const auto& existing : keys) {
+      if (existing.first == id) throw InvalidArgument(source, which + ": the key id appears twice");
+    }
+    keys.emplace_back(id, std::move(material));
+    start = end + 1;
+  }
+  std::string primary = keys.front().first;
+  return std::make_shared<StaticKeyring>(std::move(primary), std::move(keys));
+}
+
+std::shared_ptr<StaticKeyring> StaticKeyring::from_environment(const char* variable) {
+  const char* value = std::getenv(variable);
+  if (!value || !*value) throw InvalidArgument(variable, "is not set");
+  return from_string(value, variable);
+}
+
+std::string StaticKeyring::primary_key_id() const { return impl_->primary; }
+
+std::vector<std::string> StaticKeyring::key_ids() const {
+  std::vector<std::string> ids;
+  for (const auto& entry : impl_->wrap_keys) ids.push_back(entry.first);
+  return ids;
+}
+
+Bytes StaticKeyring::wrap(const std::string& key_id, const SecretBytes& dek, const Bytes& aad) const {
+  auto it = impl_->wrap_keys.find(key_id);
+  if (it == impl_->wrap_keys.end()) throw KeyUnavailable("key '" + key_id + "' is not in the keyring");
+  Bytes nonce(kNonceBytes);
+  Botan::system_rng().randomize(nonce.data(), nonce.size());
+  Bytes sealed = impl_->aead->seal(it->second, nonce, dek, aad);
+  nonce.insert(nonce.end(), sealed.begin(), sealed.end());
+  return nonce;  // nonce || ciphertext || tag
+}
+
+SecretBytes StaticKeyring::unwrap(const std::string& key_id, const Bytes& edk, const Bytes& aad) const {
+  auto it = impl_->wrap_keys.find(key_id);
+  if (it == impl_->wrap_keys.end()) throw KeyUnavailable("key '" + key_id + "' is not in the keyring");
+  if (edk.size() < kNonceBytes + 16) throw Integrity("wrapped data key is too short");
+  const Bytes nonce(edk.begin(), edk.begin() + kNonceBytes);
+  const Bytes sealed(edk.begin() + kNonceBytes, edk.end());
+  try {
+    return impl_->aead->open(it->second, nonce, sealed, aad);
+  } catch (const Integrity&) {
+    throw Integrity("wrapped data key failed authentication");
+  }
+}
+
+}  // namespace datahub

@@ -1,0 +1,172 @@
+#include "model/details_json.hpp"
+#include "model/text.hpp"
+
+#include <datahub/error.hpp>
+
+#include <botan/mem_ops.h>
+#include <rapidjson/error/en.h>
+#include <rapidjson/writer.h>
+
+#include <algorithm>
+
+namespace datahub {
+
+Details& Details::operator=(const Details& other) {
+  if (this != &other) {
+    wipe();
+    fields_ = other.fields_;
+  }
+  return *this;
+}
+
+Details& Details::operator=(Details&& other) noexcept {
+  if (this != &other) {
+    wipe();
+    fields_ = std::move(other.fields_);
+  }
+  return *this;
+}
+
+Details::~Details() { wipe(); }
+
+void Details::wipe() noexcept {
+  for (auto& field : fields_) {
+    if (auto* s = std::get_if<std::string>(&field.second)) {
+      Botan::secure_scrub_memory(s->data(), s->size());
+    }
+  }
+  fields_.clear();
+}
+
+Details Details::from_json(std::string_view json) {
+  rapidjson::Document doc;
+  if (json.find('\0') != std::string_view::npos)
+    throw InvalidArgument("connection_details", "malformed JSON: contains a NUL byte");
+  // RapidJSON rejects anything after the root value but whitespace by itself.
+  doc.Parse<rapidjson::kParseValidateEncodingFlag | rapidjson::kParseIterativeFlag>(json.data(), json.size());
+  if (doc.HasParseError()) {
+    throw InvalidArgument("connection_details",
+                          std::string("malformed JSON: ") + rapidjson::GetParseError_En(doc.GetParseError()));
+  }
+  return model::details_from_json_value(doc, "connection_details");
+}
+
+Details& Details::set(std::string_view name, std::string value) {
+  for (auto& field : fields_) {
+    if (field.first == name) {
+      if (auto* s = std::get_if<std::string>(&field.second))
+        Botan::secure_scrub_memory(s->data(), s->size());
+      field.second = std::move(value);
+      return *this;
+    }
+  }
+  fields_.emplace_back(std::string(name), std::move(value));
+  return *this;
+}
+
+Details& Details::set(std::string_view name, std::int64_t value) {
+  for (auto& field : fields_) {
+    if (field.first == name) {
+      if (auto* s = std::get_if<std::string>(&field.second))
+        Botan::secure_scrub_memory(s->data(), s->size());
+      field.second = value;
+      return *this;
+    }
+  }
+  fields_.emplace_back(std::string(name), value);
+  return *this;
+}
+
+bool Details::erase(std::string_view name) {
+  auto it = std::find_if(fields_.begin(), fields_.end(),
+                         [&](const Field& f) { return f.first == name; });
+  if (it == fields_.end()) return false;
+  if (auto* s = std::get_if<std::string>(&it->second)) Botan::secure_scrub_memory(s->data(), s->size());
+  fields_.erase(it);
+  return true;
+}
+
+const Details::Value* Details::find(std::string_view name) const noexcept {
+  for (const auto& field : fields_) {
+    if (field.first == name) return &field.second;
+  }
+  return nullptr;
+}
+
+const std::string* Details::find_string(std::string_view name) const noexcept {
+  const Value* v = find(name);
+  return v ? std::get_if<std::string>(v) : nullptr;
+}
+
+const std::int64_t* Details::find_integer(std::string_view name) const noexcept {
+  const Value* v = find(name);
+  return v ? std::get_if<std::int64_t>(v) : nullptr;
+}
+
+namespace model {
+
+Details details_from_json_value(const rapidjson::Value& object, const std::string& field) {
+  if (!object.IsObject()) throw InvalidArgument(field, "must be a JSON object");
+  Details details;
+  for (const auto& member : object.GetObject()) {
+    const std::string_view key(member.name.GetString(), member.name.GetStringLength());
+    check_text(key, field + " key", 1, 64);
+    const std::string path = field + "." + std::string(key);
+    if (details.find(key)) throw InvalidArgument(path, "appears twice");
+    const auto& value = member.value;
+    if (value.IsString()) {
+      const std::string_view text(value.GetString(), value.GetStringLength());
+      if (!is_clean_utf8(text)) throw InvalidArgument(path, "must be valid UTF-8 without NUL bytes");
+      details.set(key, std::string(text));
+    } else if (value.IsInt64()) {
+      details.set(key, value.GetInt64());
+    } else {
+      throw InvalidArgument(path, value.IsNumber() ? "must be an integer"
+                                                   : "must be a string or an integer");
+    }
+  }
+  return details;
+}
+
+namespace {
+// A RapidJSON output stream into wiped memory.
+struct SecretSink {
+  using Ch = char;
+  SecretBytes& out;
+  void Put(char c) { out.push_back(static_cast<std::uint8_t>(c)); }
+  void Flush() {}
+};
+}  // namespace
+
+SecretBytes details_to_secret_json(const Details& details) {
+  SecretBytes out;
+  out.reserve(256);
+  SecretSink sink{out};
+  rapidjson::Writer<SecretSink> writer(sink);
+  writer.StartObject();
+  for (const auto& [name, value] : details) {
+    writer.Key(name.data(), static_cast<rapidjson::SizeType>(name.size()));
+    if (const auto* s = std::get_if<std::string>(&value)) {
+      writer.String(s->data(), static_cast<rapidjson::SizeType>(s->size()));
+    } else {
+      writer.Int64(std::get<std::int64_t>(value));
+    }
+  }
+  writer.EndObject();
+  return out;
+}
+
+Details details_from_secret_json(SecretBytes& json) {
+  json.push_back(0);  // in-situ parsing needs a terminator
+  rapidjson::Document doc;
+  doc.ParseInsitu<rapidjson::kParseValidateEncodingFlag | rapidjson::kParseIterativeFlag>(reinterpret_cast<char*>(json.data()));
+  if (doc.HasParseError()) throw Integrity("decrypted details are not valid JSON");
+  try {
+    return details_from_json_value(doc, "connection_details");
+  } catch (const InvalidArgument&) {
+    throw Integrity("decrypted details are malformed");
+  }
+}
+
+}  // namespace model
+}  // namespace datahub

@@ -1,0 +1,20 @@
+// Text checks shared by every layer: UTF-8 validity, NUL bytes, length in characters.
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+namespace datahub::model {
+
+// Valid UTF-8 (no overlongs, no surrogates) and no NUL byte.
+bool is_clean_utf8(std::string_view text) noexcept;
+
+// Number of code points; `text` must be valid UTF-8.
+std::size_t utf8_length(std::string_view text) noexcept;
+
+// Throws InvalidArgument(field, ...) unless `text` is clean UTF-8 of min..max characters.
+void check_text(std::string_view text, const std::string& field, std::size_t min_chars,
+                std::size_t max_chars);
+
+}  // namespace datahub::model

@@ -1,0 +1,222 @@
+// ConnectionStore: create, read, list, update and delete.
+#include "model/text.hpp"
+#include "model/validation.hpp"
+#include "store/sql_error.hpp"
+#include "store/store_impl.hpp"
+
+#include <datahub/connection_type.hpp>
+#include <datahub/error.hpp>
+
+#include <algorithm>
+
+namespace datahub {
+namespace {
+
+constexpr int kMaxPageSize = 1000;
+constexpr std::size_t kGinCandidates = 10001;  // ids a tag search collects before it sorts
+
+void check_id(std::int64_t id) {
+  if (id < 1 || id > 2147483647) throw InvalidArgument("id", "must be 1 to 2147483647 (SERIAL)");
+}
+
+NotFound not_found(std::int64_t id) { return NotFound("no connection with id " + std::to_string(id)); }
+
+}  // namespace
+
+ConnectionStore::ConnectionStore(StoreOptions options) {
+  if (!options.keys) throw InvalidArgument("keys", "a key provider is required");
+  if (options.connect_timeout.count() < 1) throw InvalidArgument("connect_timeout", "must be at least 1 s");
+  if (options.acquire_timeout.count() < 1) throw InvalidArgument("acquire_timeout", "must be at least 1 s");
+  impl_ = std::make_unique<Impl>(std::move(options));
+}
+
+ConnectionStore::~ConnectionStore() = default;
+
+const KeyProvider& ConnectionStore::keys() const noexcept { return *impl_->options.keys; }
+
+Connection ConnectionStore::create(const NewConnection& input, std::string_view actor) {
+  model::check_name(input.name);
+  if (input.description) model::check_description(*input.description);
+  model::check_actor(actor, "created_by");
+  const ConnectionType& type = connection_type(input.type);
+  const Details details = type.validate(input.details);
+  std::string tags = store::tags_to_json(model::normalize_tags(input.tags));
+  try {
+    auto lease = impl_->pool.lease();
+    // The id is taken first: the ciphertext is bound to it.
+    const auto next = store::exec(lease, "SELECT nextval(pg_get_serial_sequence('database_connections', 'id'))",
+                                  {}, "create");
+    const long long id = store::integer(next.get(), 0, 0);
+    store::Params p;
+    std::string sql = "INSERT INTO database_connections "
+                      "(id, name, description, type, connection_details, tags, created_by, updated_by) VALUES (";
+    sql += "CAST(" + p.add(id) + " AS integer), ";
+    sql += p.add(input.name) + ", ";
+    // Params carries text only: a missing description is written as the literal NULL.
+    sql += input.description ? p.add(*input.description) + ", " : std::string("NULL, ");
+    sql += p.add(input.type) + ", ";
+    sql += "CAST(" + p.add(impl_->codec.seal(details, id)) + " AS jsonb), ";
+    sql += "ARRAY(SELECT jsonb_array_elements_text(CAST(" + p.add(tags) + " AS jsonb))), ";
+    const std::string actor_placeholder = p.add(std::string(actor));
+    sql += actor_placeholder + ", " + actor_placeholder + ") RETURNING "
+           "CAST(extract(epoch FROM created_at) * 1000000 AS bigint), "
+           "CAST(extract(epoch FROM updated_at) * 1000000 AS bigint)";
+    const auto inserted = store::exec(lease, sql, p, "create");
+    const long long created_us = store::integer(inserted.get(), 0, 0);
+    const long long updated_us = store::integer(inserted.get(), 0, 1);
+    const std::string by(actor);
+
+    Connection c;
+    c.id = id;
+    c.name = input.name;
+    c.description = input.description;
+    c.type = input.type;
+    c.details = details;
+    c.redacted = store::redact(c.details, c.type);
+    c.tags = store::tags_from_json(tags);
+    c.created_at = Timestamp(std::chrono::microseconds(created_us));
+    c.created_by = by;
+    c.updated_at = Timestamp(std::chrono::microseconds(updated_us));
+    c.updated_by = by;
+    c.key_id = impl_->options.keys->primary_key_id();
+    c.alg = impl_->options.cipher;
+    return c;
+  } catch (...) {
+    store::rethrow_as_datahub_error("create");
+  }
+}
+
+Connection ConnectionStore::get(std::int64_t id, Secrets secrets) {
+  check_id(id);
+  std::vector<store::StoredRow> rows;
+  try {
+    auto lease = impl_->pool.lease();
+    store::Params params;
+    const std::string sql = std::string("SELECT ") + store::kRowColumns +
+                            " FROM database_connections WHERE id = CAST(" + params.add(id) + " AS bigint)";
+    rows = store::fetch_rows(lease, sql, params, "get");
+  } catch (...) {
+    store::rethrow_as_datahub_error("get");
+  }
+  if (rows.empty()) throw not_found(id);
+  return impl_->codec.to_connection(rows.front(), secrets, /*keep_errors=*/false);
+}
+
+std::vector<Connection> ConnectionStore::find_by_name(std::string_view name, Secrets secrets) {
+  model::check_name(name);
+  std::vector<store::StoredRow> rows;
+  try {
+    auto lease = impl_->pool.lease();
+    store::Params params;
+    const std::string sql = std::string("SELECT ") + store::kRowColumns +
+                            " FROM database_connections WHERE name = " + params.add(std::string(name)) +
+                            " ORDER BY id";
+    rows = store::fetch_rows(lease, sql, params, "find_by_name");
+  } catch (...) {
+    store::rethrow_as_datahub_error("find_by_name");
+  }
+  std::vector<Connection> found;
+  for (const auto& row : rows) found.push_back(impl_->codec.to_connection(row, secrets, true));
+  return found;
+}
+
+Page ConnectionStore::list(const ListQuery& query, Secrets secrets) {
+  if (query.limit < 1 || query.limit > kMaxPageSize) throw InvalidArgument("limit", "must be 1 to 1000");
+  if (query.after_id < 0) throw InvalidArgument("after_id", "must not be negative");
+  // Only fixed SQL fragments are chosen here; every value the caller gave is a parameter.
+  store::Params params;
+  std::string where = "id > CAST(" + params.add(query.after_id) + " AS bigint)";
+  if (query.type) {
+    connection_type(*query.type);  // an unknown type is a mistake, not an empty page
+    where += " AND type = " + params.add(*query.type);
+  }
+  const bool by_tags = !query.tags_all.empty() || !query.tags_any.empty();
+  if (!query.tags_all.empty()) {
+    where += " AND tags @> CAST(" +
+             params.add(store::tags_to_array_literal(model::normalize_tags(query.tags_all, "tags_all"))) +
+             " AS text[])";
+  }
+  if (!query.tags_any.empty()) {
+    where += " AND tags && CAST(" +
+             params.add(store::tags_to_array_literal(model::normalize_tags(query.tags_any, "tags_any"))) +
+             " AS text[])";
+  }
+  if (query.name_prefix) {
+    model::check_text(*query.name_prefix, "name_prefix", 1, model::kNameMaxChars);
+    where += " AND starts_with(name, CAST(" + params.add(*query.name_prefix) + " AS text))";
+  }
+  const std::string select = std::string("SELECT ") + store::kRowColumns + " FROM database_connections WHERE ";
+  const std::size_t wanted = static_cast<std::size_t>(query.limit) + 1;  // one more: is there a next page?
+
+  std::vector<store::StoredRow> rows;
+  try {
+    auto lease = impl_->pool.lease();
+    bool done = false;
+    if (by_tags) {
+      // Walking the primary key in order and filtering is the planner's usual choice with
+      // ORDER BY id LIMIT n, and a disaster for a rare tag. So first ask the GIN index for
+      // the matching ids, unordered; when there are few, fetch the page by id.
+      const auto ids = store::exec_unprepared(lease, "SELECT id FROM database_connections WHERE " + where +
+                                                         " LIMIT " + std::to_string(kGinCandidates), params, "list");
+      const int n = PQntuples(ids.get());
+      if (n < static_cast<int>(kGinCandidates)) {
+        std::vector<long long> matches(static_cast<std::size_t>(n));
+        for (int i = 0; i < n; ++i) matches[static_cast<std::size_t>(i)] = store::integer(ids.get(), i, 0);
+        std::sort(matches.begin(), matches.end());
+        if (matches.size() > wanted) matches.resize(wanted);
+        std::string id_array = "{";
+        for (std::size_t i = 0; i < matches.size(); ++i) id_array += (i ? "," : "") + std::to_string(matches[i]);
+        store::Params by_id;
+        rows = store::fetch_rows(lease, select + "id = ANY(CAST(" + by_id.add(id_array + "}") +
+                                            " AS integer[])) ORDER BY id", by_id, "list");
+        done = true;
+      }
+    }
+    if (!done) {
+      const std::string sql =
+          select + where + " ORDER BY id LIMIT CAST(" + params.add(static_cast<long long>(wanted)) + " AS integer)";
+      rows = by_tags ? store::rows_from(store::exec_unprepared(lease, sql, params, "list").get())
+                     : store::fetch_rows(lease, sql, params, "list");
+    }
+  } catch (...) {
+    store::rethrow_as_datahub_error("list");
+  }
+  Page page;
+  const bool more = rows.size() > static_cast<std::size_t>(query.limit);
+  if (more) rows.pop_back();
+  for (const auto& row : rows) {
+    page.items.push_back(impl_->codec.to_connection(row, secrets, true));
+    if (const auto& error = page.items.back().error)
+      impl_->log(LogLevel::warning, "connection " + std::to_string(row.id) + " could not be opened: " + error->message);
+  }
+  if (more) page.next_after_id = page.items.back().id;
+  return page;
+}
+
+Connection ConnectionStore::update(std::int64_t id, const ConnectionPatch& patch, std::string_view actor,
+                                   Timestamp expected_updated_at) {
+  return impl_->update(id, patch, actor, &expected_updated_at);
+}
+
+Connection ConnectionStore::force_update(std::int64_t id, const ConnectionPatch& patch,
+                                         std::string_view actor) {
+  return impl_->update(id, patch, actor, nullptr);
+}
+
+void ConnectionStore::remove(std::int64_t id) {
+  check_id(id);
+  long long deleted = 0;
+  soci::indicator ind = soci::i_null;
+  try {
+    auto lease = impl_->pool.lease();
+    long long target = id;
+    lease.session() << "DELETE FROM database_connections WHERE id = CAST(:id AS bigint) RETURNING id",
+        soci::use(target, "id"), soci::into(deleted, ind);
+    if (!lease.session().got_data()) ind = soci::i_null;
+  } catch (...) {
+    store::rethrow_as_datahub_error("delete");
+  }
+  if (ind == soci::i_null) throw not_found(id);
+}
+
+}  // namespace datahub

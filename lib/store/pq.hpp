@@ -1,0 +1,50 @@
+// Statements through the pooled session's own libpq connection, prepared once per
+// session and reused: SOCI 4.0.3 sends one-time queries with PQexecParams, which parses
+// and plans on every call, and its prepared statements cannot outlive a reconnect.
+#pragma once
+
+#include "store/session_pool.hpp"
+
+#include <libpq-fe.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace datahub::store {
+
+// Positional text parameters; add() returns the placeholder to write into the SQL.
+class Params {
+ public:
+  std::string add(std::string value);
+  std::string add(long long value) { return add(std::to_string(value)); }
+  const std::vector<std::string>& values() const noexcept { return values_; }
+
+ private:
+  std::vector<std::string> values_;
+};
+
+struct ResultDeleter {
+  void operator()(PGresult* r) const noexcept { PQclear(r); }
+};
+using Result = std::unique_ptr<PGresult, ResultDeleter>;
+
+// Runs `sql` as a prepared statement on the leased session (preparing it the first time
+// this connection sees it). Throws Database or Unavailable; `operation` names the call.
+Result exec(const SessionPool::Lease& lease, const std::string& sql, const Params& params,
+            const std::string& operation);
+
+// The same, planned afresh for these values: for searches whose best plan depends on
+// them (a rare tag wants the GIN index, a common one the primary key).
+Result exec_unprepared(const SessionPool::Lease& lease, const std::string& sql, const Params& params,
+                       const std::string& operation);
+
+// Text of a result cell; "" for NULL.
+inline std::string text(const PGresult* r, int row, int column) {
+  return std::string(PQgetvalue(r, row, column), static_cast<std::size_t>(PQgetlength(r, row, column)));
+}
+inline long long integer(const PGresult* r, int row, int column) {
+  return std::stoll(PQgetvalue(r, row, column));
+}
+
+}  // namespace datahub::store

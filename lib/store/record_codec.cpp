@@ -1,0 +1,109 @@
+#include "store/record_codec.hpp"
+
+#include "model/details_json.hpp"
+
+#include <datahub/connection_type.hpp>
+#include <datahub/error.hpp>
+
+#include <rapidjson/document.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+namespace datahub::store {
+
+RecordCodec::RecordCodec(std::shared_ptr<const KeyProvider> keys, const std::string& cipher_name,
+                         crypto::DekCachePolicy cache)
+    : sealer_(std::move(keys), cipher_name, cache) {}
+
+std::string RecordCodec::rotate(const std::string& envelope_json, std::int64_t id, bool reencrypt) const {
+  if (reencrypt) return seal(open(envelope_json, id), id);
+  return crypto::to_json(sealer_.rewrap(crypto::parse_envelope(envelope_json)));
+}
+
+std::string RecordCodec::seal(const Details& details, std::int64_t id) const {
+  const SecretBytes plaintext = model::details_to_secret_json(details);
+  return crypto::to_json(sealer_.seal(plaintext, id));
+}
+
+Details RecordCodec::open(const std::string& envelope_json, std::int64_t id,
+                          crypto::Envelope* envelope) const {
+  crypto::Envelope parsed = crypto::parse_envelope(envelope_json);
+  SecretBytes plaintext = sealer_.open(parsed, id);
+  Details details = model::details_from_secret_json(plaintext);
+  if (envelope) *envelope = std::move(parsed);
+  return details;
+}
+
+std::vector<std::string> redact(Details& details, const std::string& type) {
+  std::vector<std::string> removed;
+  try {
+    removed = connection_type(type).secrets_present(details);
+  } catch (const InvalidArgument&) {
+    // A type this version does not know: hide every field rather than guess.
+    for (const auto& field : details) removed.push_back(field.first);
+  }
+  for (const auto& name : removed) details.erase(name);
+  return removed;
+}
+
+Connection RecordCodec::to_connection(const StoredRow& row, Secrets secrets, bool keep_errors) const {
+  Connection c;
+  c.id = row.id;
+  c.name = row.name;
+  c.description = row.description;
+  c.type = row.type;
+  c.tags = tags_from_json(row.tags_json);
+  c.created_at = Timestamp(std::chrono::microseconds(row.created_us));
+  c.created_by = row.created_by;
+  c.updated_at = Timestamp(std::chrono::microseconds(row.updated_us));
+  c.updated_by = row.updated_by;
+  try {
+    crypto::Envelope envelope;
+    c.details = open(row.envelope, row.id, &envelope);
+    c.key_id = envelope.kid;
+    c.alg = envelope.alg;
+    c.stale = envelope.kid != keys().primary_key_id();
+    if (secrets == Secrets::redact) c.redacted = redact(c.details, c.type);
+  } catch (const Error& e) {
+    if (!keep_errors) throw;
+    c.error = RowError{e.code(), e.what()};
+  }
+  return c;
+}
+
+std::string tags_to_json(const std::vector<std::string>& tags) {
+  rapidjson::StringBuffer buffer;
+  rapidjson::Writer<rapidjson::StringBuffer> w(buffer);
+  w.StartArray();
+  for (const auto& tag : tags) w.String(tag.data(), static_cast<rapidjson::SizeType>(tag.size()));
+  w.EndArray();
+  return {buffer.GetString(), buffer.GetSize()};
+}
+
+std::string tags_to_array_literal(const std::vector<std::string>& tags) {
+  std::string out = "{";
+  for (std::size_t i = 0; i < tags.size(); ++i) {
+    out += i ? ",\"" : "\"";
+    for (char c : tags[i]) {
+      if (c == '"' || c == '\\') out += '\\';
+      out += c;
+    }
+    out += '"';
+  }
+  return out + "}";
+}
+
+std::vector<std::string> tags_from_json(const std::string& json) {
+  rapidjson::Document doc;
+  doc.Parse<rapidjson::kParseIterativeFlag>(json.data(), json.size());
+  if (doc.HasParseError() || !doc.IsArray()) throw Integrity("tags: unreadable value from the database");
+  std::vector<std::string> tags;
+  tags.reserve(doc.Size());
+  for (const auto& tag : doc.GetArray()) {
+    if (!tag.IsString()) throw Integrity("tags: unreadable value from the database");
+    tags.emplace_back(tag.GetString(), tag.GetStringLength());
+  }
+  return tags;
+}
+
+}  // namespace datahub::store

@@ -1,0 +1,37 @@
+#include "store/rows.hpp"
+
+namespace datahub::store {
+
+// Times leave the server as integer microseconds since the epoch: exact, and no
+// time-zone or text-format parsing on this side. NULL tags read as an empty array.
+const char* const kRowColumns =
+    "id, name, description, type, CAST(connection_details AS text), "
+    "COALESCE(CAST(array_to_json(tags) AS text), '[]'), "
+    "COALESCE(CAST(extract(epoch FROM created_at) * 1000000 AS bigint), 0), created_by, "
+    "COALESCE(CAST(extract(epoch FROM updated_at) * 1000000 AS bigint), 0), updated_by";
+
+std::vector<StoredRow> fetch_rows(const SessionPool::Lease& lease, const std::string& query,
+                                  const Params& params, const std::string& operation) {
+  return rows_from(exec(lease, query, params, operation).get());
+}
+
+std::vector<StoredRow> rows_from(const PGresult* r) {
+  const int n = PQntuples(r);
+  std::vector<StoredRow> rows(static_cast<std::size_t>(n));
+  for (int i = 0; i < n; ++i) {
+    StoredRow& row = rows[static_cast<std::size_t>(i)];
+    row.id = integer(r, i, 0);
+    row.name = text(r, i, 1);
+    if (!PQgetisnull(r, i, 2)) row.description = text(r, i, 2);
+    row.type = text(r, i, 3);
+    row.envelope = text(r, i, 4);
+    row.tags_json = text(r, i, 5);
+    row.created_us = integer(r, i, 6);
+    row.created_by = text(r, i, 7);
+    row.updated_us = integer(r, i, 8);
+    row.updated_by = text(r, i, 9);
+  }
+  return rows;
+}
+
+}  // namespace datahub::store

@@ -1,0 +1,36 @@
+// Reading database_connections rows, still sealed.
+#pragma once
+
+#include "store/pq.hpp"
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace datahub::store {
+
+// One row as stored: details still in their envelope.
+struct StoredRow {
+  long long id = 0;
+  std::string name;
+  std::optional<std::string> description;
+  std::string type;
+  std::string envelope;   // connection_details as JSON text
+  std::string tags_json;  // tags as a JSON array
+  long long created_us = 0;
+  std::string created_by;
+  long long updated_us = 0;
+  std::string updated_by;
+};
+
+// Column list matching StoredRow, for "SELECT <kRowColumns> FROM database_connections ...".
+extern const char* const kRowColumns;
+
+// The rows of a result that selected kRowColumns.
+std::vector<StoredRow> rows_from(const PGresult* result);
+
+// Runs `query` (which selects kRowColumns) and returns every row.
+std::vector<StoredRow> fetch_rows(const SessionPool::Lease& lease, const std::string& query,
+                                  const Params& params, const std::string& operation);
+
+}  // namespace datahub::store

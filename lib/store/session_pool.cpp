@@ -1,0 +1,114 @@
+#include "store/session_pool.hpp"
+
+#include "store/sql_error.hpp"
+
+#include <datahub/error.hpp>
+
+#include <libpq-fe.h>
+#include <poll.h>
+#include <soci/postgresql/soci-postgresql.h>
+
+namespace datahub::store {
+namespace {
+
+PGconn* connection_of(soci::session& session) {
+  auto* backend = static_cast<soci::postgresql_session_backend*>(session.get_backend());
+  return backend ? backend->conn_ : nullptr;
+}
+
+// Whether an idle connection is still usable, without a round trip: a server that went
+// away has sent its goodbye (or EOF), which makes the socket readable.
+bool still_connected(PGconn* conn) {
+  if (!conn || PQstatus(conn) != CONNECTION_OK) return false;
+  pollfd fd{PQsocket(conn), POLLIN, 0};
+  if (fd.fd < 0) return false;
+  if (::poll(&fd, 1, 0) > 0 && PQconsumeInput(conn) == 0) return false;
+  return PQstatus(conn) == CONNECTION_OK;
+}
+
+// libpq prints server notices to stderr by default; a library must not write there.
+void ignore_notice(void*, const char*) {}
+
+void silence_notices(soci::session& session) {
+  if (PGconn* conn = connection_of(session)) PQsetNoticeProcessor(conn, ignore_notice, nullptr);
+}
+}  // namespace
+
+std::string conninfo_with_timeout(const std::string& conninfo, std::chrono::seconds timeout) {
+  char* error = nullptr;
+  PQconninfoOption* options = PQconninfoParse(conninfo.c_str(), &error);
+  if (!options) {
+    // libpq's message may quote the conninfo, and with it a password: do not pass it on.
+    PQfreemem(error);
+    throw InvalidArgument("database", "is not a valid libpq connection string");
+  }
+  bool has_timeout = false;
+  for (PQconninfoOption* o = options; o->keyword; ++o) {
+    if (std::string(o->keyword) == "connect_timeout" && o->val && *o->val) has_timeout = true;
+  }
+  PQconninfoFree(options);
+  const bool is_uri = conninfo.rfind("postgresql://", 0) == 0 || conninfo.rfind("postgres://", 0) == 0;
+  if (has_timeout || is_uri) return conninfo;
+  return conninfo + " connect_timeout=" + std::to_string(timeout.count());
+}
+
+SessionPool::SessionPool(const std::string& conninfo, std::size_t size,
+                         std::chrono::seconds connect_timeout, std::chrono::seconds acquire_timeout,
+                         Log log)
+    : size_(size), acquire_timeout_(acquire_timeout), log_(std::move(log)) {
+  if (size < 1 || size > 64) throw InvalidArgument("pool_size", "must be 1 to 64");
+  const std::string full = conninfo_with_timeout(conninfo, connect_timeout);
+  pool_ = std::make_unique<soci::connection_pool>(size);
+  prepared_.resize(size);
+  try {
+    for (std::size_t i = 0; i < size; ++i) {
+      pool_->at(i).open(soci::postgresql, full);
+      silence_notices(pool_->at(i));
+    }
+  } catch (...) {
+    rethrow_as_datahub_error("open");
+  }
+}
+
+SessionPool::~SessionPool() = default;
+
+SessionPool::Lease SessionPool::lease() {
+  std::size_t position = 0;
+  const auto timeout_ms = std::chrono::duration_cast<std::chrono::milliseconds>(acquire_timeout_).count();
+  if (!pool_->try_lease(position, static_cast<int>(timeout_ms)))
+    throw Unavailable("no database session became free within " + std::to_string(acquire_timeout_.count()) + " s");
+  Lease lease(*this, position);  // given back on every path out of here
+  ensure_connected(position);
+  return lease;
+}
+
+void SessionPool::ensure_connected(std::size_t position) {
+  soci::session& session = pool_->at(position);
+  if (still_connected(connection_of(session))) return;
+  log_(LogLevel::warning, "database session " + std::to_string(position) + " lost its connection; reconnecting");
+  try {
+    // SOCI's reconnect() reopens with the original parameters; if it throws, the
+    // session has no backend, and the next lease of it tries again.
+    prepared_[position].clear();  // they died with the old connection
+    session.reconnect();
+    silence_notices(session);
+  } catch (...) {
+    log_(LogLevel::error, "database session " + std::to_string(position) + " could not reconnect");
+    rethrow_as_datahub_error("reconnect");
+  }
+  log_(LogLevel::info, "database session " + std::to_string(position) + " reconnected");
+}
+
+SessionPool::Lease::~Lease() {
+  if (pool_) pool_->pool_->give_back(position_);
+}
+
+soci::session& SessionPool::Lease::session() const { return pool_->pool_->at(position_); }
+
+PGconn* SessionPool::Lease::connection() const { return connection_of(session()); }
+
+std::unordered_map<std::string, std::string>& SessionPool::Lease::prepared_statements() const {
+  return pool_->prepared_[position_];
+}
+
+}  // namespace datahub::store

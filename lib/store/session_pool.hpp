@@ -1,0 +1,68 @@
+// A fixed pool of PostgreSQL sessions; each call borrows one for its duration.
+//
+// A borrowed session is checked first: one whose connection broke (server restart,
+// terminated backend) is reopened before use, so one outage does not poison the pool.
+#pragma once
+
+#include "store/log.hpp"
+
+#include <libpq-fe.h>
+
+#include <soci/soci.h>
+
+#include <chrono>
+#include <cstddef>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+namespace datahub::store {
+
+class SessionPool {
+ public:
+  // Opens `size` sessions. Throws InvalidArgument (bad conninfo) or Unavailable.
+  SessionPool(const std::string& conninfo, std::size_t size, std::chrono::seconds connect_timeout,
+              std::chrono::seconds acquire_timeout, Log log);
+  ~SessionPool();
+
+  class Lease {
+   public:
+    Lease(SessionPool& pool, std::size_t position) : pool_(&pool), position_(position) {}
+    Lease(Lease&& other) noexcept : pool_(other.pool_), position_(other.position_) { other.pool_ = nullptr; }
+    Lease(const Lease&) = delete;
+    Lease& operator=(const Lease&) = delete;
+    Lease& operator=(Lease&&) = delete;
+    ~Lease();
+    soci::session& session() const;
+    std::size_t position() const noexcept { return position_; }
+    // The session's libpq connection (nullptr when it has none).
+    PGconn* connection() const;
+    // SQL text -> name of the statements prepared on this connection; emptied on reconnect.
+    std::unordered_map<std::string, std::string>& prepared_statements() const;
+
+   private:
+    SessionPool* pool_;
+    std::size_t position_;
+  };
+
+  // Waits for a free session and makes sure it is connected. Throws Unavailable after the
+  // acquire timeout, or when a broken session cannot be reopened.
+  Lease lease();
+
+  std::size_t size() const noexcept { return size_; }
+
+ private:
+  void ensure_connected(std::size_t position);
+
+  std::unique_ptr<soci::connection_pool> pool_;
+  std::vector<std::unordered_map<std::string, std::string>> prepared_;
+  std::size_t size_;
+  std::chrono::seconds acquire_timeout_;
+  Log log_;
+};
+
+// Adds connect_timeout to a keyword/value conninfo that has none; validates with libpq.
+std::string conninfo_with_timeout(const std::string& conninfo, std::chrono::seconds timeout);
+
+}  // namespace datahub::store

@@ -1,0 +1,87 @@
+#include "store/sql_error.hpp"
+
+#include <datahub/error.hpp>
+
+#include <soci/postgresql/soci-postgresql.h>
+#include <soci/soci.h>
+
+#include <exception>
+#include <new>
+
+namespace datahub::store {
+namespace {
+
+// The first line of the server's message, without "ERROR:" and without the DETAIL,
+// HINT and CONTEXT lines, which can quote row values.
+std::string primary_message(const std::string& full) {
+  std::string line = full.substr(0, full.find('\n'));
+  for (const char* prefix : {"ERROR:  ", "FATAL:  ", "ERROR: ", "FATAL: "}) {
+    if (line.rfind(prefix, 0) == 0) {
+      line.erase(0, std::char_traits<char>::length(prefix));
+      break;
+    }
+  }
+  return line;
+}
+
+bool is_connection_state(const std::string& sqlstate) {
+  // 08: connection exception; 57P01-57P03: server shutting down or not accepting.
+  return sqlstate.rfind("08", 0) == 0 || sqlstate == "57P01" || sqlstate == "57P02" ||
+         sqlstate == "57P03";
+}
+
+// When the connection drops mid-statement libpq has no result, hence no SQLSTATE, and
+// SOCI files the error as "unknown"; libpq's own wording is stable and tells.
+bool is_lost_connection(const std::string& message) {
+  for (const char* sign : {"server closed the connection", "no connection to the server",
+                           "could not receive data", "could not send data", "connection refused",
+                           "Connection refused", "could not connect", "Cannot establish connection",
+                           "terminating connection", "connection to server"}) {
+    if (message.find(sign) != std::string::npos) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+void throw_lost_connection(const std::string& operation, PGconn* conn) {
+  const std::string detail = conn ? primary_message(PQerrorMessage(conn)) : "no connection";
+  throw Unavailable(operation + ": the database is unavailable (" + detail + ")");
+}
+
+void throw_pq_error(const std::string& operation, PGconn* conn, const PGresult* result) {
+  const char* state = result ? PQresultErrorField(result, PG_DIAG_SQLSTATE) : nullptr;
+  const std::string sqlstate = state ? state : "";
+  if (!conn || PQstatus(conn) != CONNECTION_OK || is_connection_state(sqlstate) || !result)
+    throw_lost_connection(operation, conn);
+  // The primary message only: DETAIL and CONTEXT can quote row values.
+  const char* primary = PQresultErrorField(result, PG_DIAG_MESSAGE_PRIMARY);
+  throw Database(operation + ": " + (primary ? primary : "statement failed") + " (SQLSTATE " + sqlstate + ")",
+                 sqlstate);
+}
+
+void rethrow_as_datahub_error(const std::string& operation) {
+  try {
+    throw;
+  } catch (const Error&) {
+    throw;
+  } catch (const soci::postgresql_soci_error& e) {
+    const std::string state = e.sqlstate();
+    if (e.get_error_category() == soci::soci_error::connection_error || is_connection_state(state) ||
+        is_lost_connection(e.get_error_message()))
+      throw Unavailable(operation + ": the database is unavailable (" + primary_message(e.get_error_message()) + ")");
+    throw Database(operation + ": " + primary_message(e.get_error_message()) + " (SQLSTATE " + state + ")", state);
+  } catch (const soci::soci_error& e) {
+    // SOCI's what() appends bound values; get_error_message() does not.
+    if (e.get_error_category() == soci::soci_error::connection_error ||
+        is_lost_connection(e.get_error_message()))
+      throw Unavailable(operation + ": the database is unavailable (" + primary_message(e.get_error_message()) + ")");
+    throw Database(operation + ": " + primary_message(e.get_error_message()), "");
+  } catch (const std::bad_alloc&) {
+    throw Error(ErrorCode::internal, operation + ": out of memory");
+  } catch (const std::exception& e) {
+    throw Error(ErrorCode::internal, operation + ": unexpected error");
+  }
+}
+
+}  // namespace datahub::store

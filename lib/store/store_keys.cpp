@@ -1,0 +1,236 @@
+// ConnectionStore: census, rotate and verify.
+#include "store/sql_error.hpp"
+#include "store/store_impl.hpp"
+
+#include <datahub/error.hpp>
+
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include <algorithm>
+#include <exception>
+
+namespace datahub {
+namespace {
+
+struct SealedRow {
+  long long id = 0;
+  std::string envelope;
+  long long updated_us = 0;
+};
+
+// A batch of sealed rows, by id. `where` is a fixed fragment; its values are parameters.
+std::vector<SealedRow> read_sealed(const store::SessionPool::Lease& lease, const std::string& where,
+                                   const store::Params& params, const std::string& operation) {
+  const auto result = store::exec(lease,
+                                  "SELECT id, CAST(connection_details AS text), "
+                                  "CAST(extract(epoch FROM updated_at) * 1000000 AS bigint) "
+                                  "FROM database_connections WHERE " + where,
+                                  params, operation);
+  std::vector<SealedRow> rows(static_cast<std::size_t>(PQntuples(result.get())));
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    const int row = static_cast<int>(i);
+    rows[i] = {store::integer(result.get(), row, 0), store::text(result.get(), row, 1),
+               store::integer(result.get(), row, 2)};
+  }
+  return rows;
+}
+
+struct Rewrite {
+  long long id;
+  std::string old_envelope, new_envelope;
+  long long updated_us;
+};
+
+std::string to_json(const std::vector<Rewrite>& rewrites) {
+  rapidjson::StringBuffer buffer;
+  rapidjson::Writer<rapidjson::StringBuffer> w(buffer);
+  w.StartArray();
+  for (const auto& r : rewrites) {
+    w.StartObject();
+    w.Key("id");
+    w.Int64(r.id);
+    w.Key("old");
+    w.String(r.old_envelope.c_str(), static_cast<rapidjson::SizeType>(r.old_envelope.size()));
+    w.Key("new");
+    w.String(r.new_envelope.c_str(), static_cast<rapidjson::SizeType>(r.new_envelope.size()));
+    w.Key("updated_us");
+    w.Int64(r.updated_us);
+    w.EndObject();
+  }
+  w.EndArray();
+  return {buffer.GetString(), buffer.GetSize()};
+}
+
+// Writes the batch in one statement; a row is written only if neither its envelope nor
+// its updated_at changed since it was read. Returns the ids written.
+std::vector<long long> write_rewrites(soci::session& sql, const std::vector<Rewrite>& rewrites) {
+  std::string batch = to_json(rewrites);
+  std::vector<long long> written;
+  soci::rowset<long long> ids = (sql.prepare <<
+      "UPDATE database_connections AS t SET connection_details = CAST(v.new AS jsonb) "
+      "FROM jsonb_to_recordset(CAST(:batch AS jsonb)) AS v(id integer, old text, new text, updated_us bigint) "
+      "WHERE t.id = v.id AND t.connection_details = CAST(v.old AS jsonb) "
+      "AND CAST(extract(epoch FROM t.updated_at) * 1000000 AS bigint) = v.updated_us "
+      "RETURNING CAST(t.id AS bigint)", soci::use(batch, "batch"));
+  for (long long id : ids) written.push_back(id);
+  return written;
+}
+
+std::string ids_json(const std::vector<long long>& ids) {
+  std::string out = "[";
+  for (std::size_t i = 0; i < ids.size(); ++i) out += (i ? "," : "") + std::to_string(ids[i]);
+  return out + "]";
+}
+
+}  // namespace
+
+KeyCensus ConnectionStore::census() {
+  KeyCensus census;
+  census.primary_key_id = impl_->options.keys->primary_key_id();
+  try {
+    auto lease = impl_->pool.lease();
+    // A skip scan over idx_database_connections_kid finds the distinct (kid, alg) pairs
+    // without reading the table; each count is then an index range.
+    soci::rowset<soci::row> rows = (lease.session().prepare <<
+        "WITH RECURSIVE pairs(kid, alg) AS ("
+        " (SELECT connection_details->>'kid', connection_details->>'alg' FROM database_connections"
+        "   ORDER BY 1, 2 LIMIT 1)"
+        " UNION ALL"
+        " SELECT n.kid, n.alg FROM pairs p CROSS JOIN LATERAL"
+        "  (SELECT connection_details->>'kid' AS kid, connection_details->>'alg' AS alg"
+        "     FROM database_connections"
+        "    WHERE (connection_details->>'kid', connection_details->>'alg') > (p.kid, p.alg)"
+        "    ORDER BY 1, 2 LIMIT 1) n)"
+        " SELECT kid, alg, (SELECT count(*) FROM database_connections"
+        "   WHERE connection_details->>'kid' = pairs.kid AND connection_details->>'alg' = pairs.alg)"
+        " FROM pairs WHERE kid IS NOT NULL ORDER BY kid, alg");
+    for (const auto& r : rows) {
+      census.keys.push_back({r.get<std::string>(0), r.get<std::string>(1), r.get<long long>(2)});
+    }
+  } catch (...) {
+    store::rethrow_as_datahub_error("census");
+  }
+  return census;
+}
+
+RotateReport ConnectionStore::rotate(const RotateOptions& options) {
+  if (options.batch_size < 1 || options.batch_size > 10000)
+    throw InvalidArgument("batch_size", "must be 1 to 10000");
+  if (options.retries < 0 || options.retries > 100) throw InvalidArgument("retries", "must be 0 to 100");
+  const auto& codec = impl_->codec;
+  const std::string primary = codec.keys().primary_key_id();
+  // Which rows need work: under another key, or (re-encrypting) under another cipher.
+  // Appends the filter to `sql`, its values to `p`.
+  auto needs_work = [&](store::Params& p) {
+    std::string filter = "(connection_details->>'kid' IS DISTINCT FROM " + p.add(primary);
+    if (options.reencrypt) filter += " OR connection_details->>'alg' IS DISTINCT FROM " + p.add(codec.cipher_name());
+    return filter + ")";
+  };
+
+  RotateReport report;
+  std::exception_ptr stopped_by_caller;
+  try {
+    {
+      auto lease = impl_->pool.lease();
+      store::Params p;
+      const std::string filter = needs_work(p);
+      const auto count = store::exec(lease, "SELECT count(*) FROM database_connections WHERE " + filter, p, "rotate");
+      report.remaining_estimate = store::integer(count.get(), 0, 0);
+    }
+    long long after = 0;
+    for (bool more = true; more;) {
+      {  // the session goes back to the pool before progress() runs
+        auto lease = impl_->pool.lease();
+        soci::session& sql = lease.session();
+        store::Params p;
+        std::string where = "id > CAST(" + p.add(after) + " AS bigint) AND ";
+        where += needs_work(p);
+        where += " ORDER BY id LIMIT CAST(" + p.add(static_cast<long long>(options.batch_size)) + " AS integer)";
+        auto rows = read_sealed(lease, where, p, "rotate");
+        if (rows.empty()) break;
+        more = rows.size() == options.batch_size;
+        after = rows.back().id;
+        report.scanned += static_cast<std::int64_t>(rows.size());
+
+        for (int attempt = 0; !rows.empty(); ++attempt) {
+          std::vector<Rewrite> rewrites;
+          for (const auto& row : rows) {
+            try {
+              rewrites.push_back({row.id, row.envelope, codec.rotate(row.envelope, row.id, options.reencrypt),
+                                  row.updated_us});
+            } catch (const Error&) {
+              ++report.failed;  // verify() names it and says why
+            }
+          }
+          if (options.dry_run || rewrites.empty()) {
+            report.rewritten += static_cast<std::int64_t>(rewrites.size());
+            break;
+          }
+          const auto written = write_rewrites(sql, rewrites);
+          report.rewritten += static_cast<std::int64_t>(written.size());
+          if (written.size() == rewrites.size()) break;
+          // Rows edited since we read them: re-read those still needing work and try again.
+          std::vector<long long> changed;
+          for (const auto& r : rewrites) {
+            if (std::find(written.begin(), written.end(), r.id) == written.end()) changed.push_back(r.id);
+          }
+          if (attempt >= options.retries) {
+            report.skipped_changed += static_cast<std::int64_t>(changed.size());
+            break;
+          }
+          store::Params again;
+          std::string where_again = "id IN (SELECT CAST(jsonb_array_elements_text(CAST(" +
+                                    again.add(ids_json(changed)) + " AS jsonb)) AS integer)) AND ";
+          where_again += needs_work(again);
+          rows = read_sealed(lease, where_again + " ORDER BY id", again, "rotate");
+        }
+      }
+      if (options.progress) {
+        try {
+          options.progress(report);
+        } catch (...) {
+          stopped_by_caller = std::current_exception();
+          break;
+        }
+      }
+    }
+  } catch (...) {
+    store::rethrow_as_datahub_error("rotate");
+  }
+  if (stopped_by_caller) std::rethrow_exception(stopped_by_caller);
+  return report;
+}
+
+VerifyReport ConnectionStore::verify(std::size_t batch_size) {
+  if (batch_size < 1 || batch_size > 10000) throw InvalidArgument("batch_size", "must be 1 to 10000");
+  VerifyReport report;
+  try {
+    long long after = 0;
+    for (;;) {
+      std::vector<SealedRow> rows;
+      {
+        auto lease = impl_->pool.lease();
+        store::Params p;
+        std::string where = "id > CAST(" + p.add(after) + " AS bigint) ORDER BY id LIMIT CAST(";
+        where += p.add(static_cast<long long>(batch_size)) + " AS integer)";
+        rows = read_sealed(lease, where, p, "verify");
+      }
+      if (rows.empty()) break;
+      after = rows.back().id;
+      for (const auto& row : rows) {
+        ++report.checked;
+        try {
+          impl_->codec.open(row.envelope, row.id);
+        } catch (const Error& e) {
+          report.failed.push_back({row.id, e.code(), e.what()});
+        }
+      }
+    }
+  } catch (...) {
+    store::rethrow_as_datahub_error("verify");
+  }
+  return report;
+}
+
+}  // namespace datahub

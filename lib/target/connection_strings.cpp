@@ -1,0 +1,129 @@
+// to_conninfo and to_uri: a record's details as one string libpq parses back unchanged.
+#include "target/libpq_keywords.hpp"
+
+#include <datahub/target.hpp>
+
+#include <cctype>
+
+namespace datahub {
+namespace {
+
+// libpq keyword/value syntax: single quotes, with \ and ' escaped by a backslash.
+void append_quoted(std::string& out, const std::string& value) {
+  out += '\'';
+  for (char c : value) {
+    if (c == '\\' || c == '\'') out += '\\';
+    out += c;
+  }
+  out += '\'';
+}
+
+bool is_unreserved(unsigned char c) {
+  return std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~';
+}
+
+void append_percent_encoded(std::string& out, const std::string& value) {
+  static const char hex[] = "0123456789ABCDEF";
+  for (unsigned char c : value) {
+    if (is_unreserved(c)) {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += hex[c >> 4];
+      out += hex[c & 0x0F];
+    }
+  }
+}
+
+// A name or IPv4 address that can stand in the URI's authority as is.
+bool is_plain_host(const std::string& host) {
+  if (host.empty()) return false;
+  for (unsigned char c : host) {
+    if (!std::isalnum(c) && c != '-' && c != '.' && c != '_') return false;
+  }
+  return true;
+}
+
+// An IPv6 literal (no zone id), written in brackets.
+bool is_ipv6_literal(const std::string& host) {
+  if (host.find(':') == std::string::npos) return false;
+  for (unsigned char c : host) {
+    if (!std::isxdigit(c) && c != ':' && c != '.') return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+std::string to_conninfo(const Details& details) {
+  // Only POSTGRESQL details reach libpq; the overloads taking a Connection check the type.
+  target::LibpqKeywords keywords;
+  target::to_libpq_keywords(details, "POSTGRESQL", keywords);
+  std::string out;
+  for (const auto& [keyword, value] : keywords.pairs()) {
+    if (!out.empty()) out += ' ';
+    out += keyword;
+    out += '=';
+    append_quoted(out, value);
+  }
+  return out;
+}
+
+std::string to_conninfo(const Connection& connection) {
+  target::LibpqKeywords check;
+  target::to_libpq_keywords(connection.details, connection.type, check);
+  return to_conninfo(connection.details);
+}
+
+std::string to_uri(const Details& details) {
+  target::LibpqKeywords keywords;
+  target::to_libpq_keywords(details, "POSTGRESQL", keywords);
+  const std::string* user = keywords.find("user");
+  const std::string* password = keywords.find("password");
+  const std::string* host = keywords.find("host");
+  const std::string* port = keywords.find("port");
+  const std::string* dbname = keywords.find("dbname");
+  const bool host_in_authority = host && (is_plain_host(*host) || is_ipv6_literal(*host));
+
+  std::string out = "postgresql://";
+  if (user) {
+    append_percent_encoded(out, *user);
+    if (password) {
+      out += ':';
+      append_percent_encoded(out, *password);
+    }
+    out += '@';
+  }
+  if (host_in_authority) {
+    const bool bracket = is_ipv6_literal(*host);
+    if (bracket) out += '[';
+    out += *host;
+    if (bracket) out += ']';
+    if (port) out += ':' + *port;
+  }
+  if (dbname) {
+    out += '/';
+    append_percent_encoded(out, *dbname);
+  }
+  // Everything the authority and path did not take goes into the query.
+  char separator = '?';
+  for (const auto& [keyword, value] : keywords.pairs()) {
+    const bool in_authority = keyword == "user" || (keyword == "password" && user) ||
+                              (host_in_authority && (keyword == "host" || keyword == "port"));
+    if (in_authority || keyword == "dbname") continue;
+    out += separator;
+    separator = '&';
+    out += keyword;
+    out += '=';
+    append_percent_encoded(out, value);
+  }
+  return out;
+}
+
+std::string to_uri(const Connection& connection) {
+  target::LibpqKeywords check;
+  target::to_libpq_keywords(connection.details, connection.type, check);
+  return to_uri(connection.details);
+}
+
+}  // namespace datahub

@@ -1,0 +1,38 @@
+// Details -> libpq keywords (database -> dbname, username -> user, ...), shared by
+// test_connection, to_conninfo and to_uri so the three agree on the mapping.
+#pragma once
+
+#include <datahub/details.hpp>
+
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace datahub::target {
+
+// (keyword, value) pairs in the details' order; the values may include a password, so
+// the holder wipes them when destroyed.
+class LibpqKeywords {
+ public:
+  using Pair = std::pair<std::string, std::string>;
+
+  LibpqKeywords() = default;
+  LibpqKeywords(const LibpqKeywords&) = delete;
+  LibpqKeywords& operator=(const LibpqKeywords&) = delete;
+  ~LibpqKeywords();
+
+  void add(std::string keyword, std::string value) { pairs_.emplace_back(std::move(keyword), std::move(value)); }
+  // The value for `keyword`, or nullptr.
+  const std::string* find(const std::string& keyword) const noexcept;
+  const std::vector<Pair>& pairs() const noexcept { return pairs_; }
+
+ private:
+  std::vector<Pair> pairs_;
+};
+
+// Throws InvalidArgument("type") unless `type` is POSTGRESQL, and
+// InvalidArgument("connection_details.<field>") for a field without a libpq keyword.
+// Does not validate the values: the store did that when they were written.
+void to_libpq_keywords(const Details& details, const std::string& type, LibpqKeywords& out);
+
+}  // namespace datahub::target

@@ -1,0 +1,32 @@
+// One line of an export file <-> its parts. Only JSON here; no crypto, no store.
+#pragma once
+
+#include "transfer/passphrase_seal.hpp"
+
+#include <datahub/connection.hpp>
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace datahub::transfer {
+
+struct ExportLine {
+  Connection record;                    // details hold the clear (non-secret) fields only
+  std::vector<std::string> redacted;    // secret fields left out
+  std::optional<SealedSecrets> sealed;  // secret fields sealed to a passphrase
+};
+
+// The line, without its newline. Throws Error(internal) if a secret field is among the
+// clear details: the last guard before a password would reach a file.
+std::string write_line(const ExportLine& line);
+
+// Throws InvalidArgument naming the field for anything malformed or unexpected.
+ExportLine parse_line(std::string_view text);
+
+// What the sealed secrets are bound to: the record's id, type and clear details
+// (sorted by name, length-prefixed), so editing them makes the secrets fail to open.
+Bytes associated_data(const Connection& record);
+
+}  // namespace datahub::transfer

@@ -1,0 +1,293 @@
+#!/usr/bin/env python3
+"""dhconn against a real PostgreSQL: every command, its exit codes, and no leaked secret.
+
+Usage: test_dhconn.py PATH/TO/dhconn   (needs DATAHUB_TEST_DATABASE; see tests/run.sh)
+"""
+import json
+import os
+import pty
+import socket
+import subprocess
+import sys
+import tempfile
+import traceback
+
+import harness
+from harness import HOSTILE_PASSWORD, ROLE, sql
+
+OK, OTHER, USAGE, NOT_FOUND, CONFLICT, KEY, UNAVAILABLE = 0, 1, 2, 3, 4, 5, 6
+KEY1 = harness.new_key()
+PASSPHRASE = "correct horse battery staple"
+
+
+def add(cli, name, password=HOSTILE_PASSWORD, *extra, host="db.example.com", dbname="main_db",
+        username="app_user"):
+    result = cli.run("add", "--name", name, "--host", host, "--dbname", dbname, "--username", username,
+                     "--password-stdin", "--json", *extra, stdin=password + "\n", expect=OK)
+    return json.loads(result.out)
+
+
+def get_json(cli, ident, *extra):
+    return json.loads(cli.run("get", str(ident), "--json", *extra, expect=OK).out)
+
+
+def closed_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def one_clear_line(result):
+    lines = result.err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("dhconn: "), result
+
+
+def test_help_everywhere(cli):
+    top = cli.run("--help", expect=OK)
+    assert "Exit codes" in top.out and "6 database unavailable" in top.out
+    for command in (["migrate"], ["add"], ["get"], ["list"], ["update"], ["delete"], ["test"], ["keys"],
+                    ["keys", "census"], ["keys", "rotate"], ["keys", "verify"], ["export"], ["import"]):
+        result = cli.run(*command, "--help", expect=OK)
+        assert "Exit codes" in result.out, result
+
+
+def test_usage_errors(cli):
+    for args in ([], ["frobnicate"], ["get", "abc"], ["get"], ["add", "--host", "h"], ["list", "--bogus"],
+                 ["add", "--name", "n", "--host", "h", "--dbname", "d", "--username", "u", "--password", "x"],
+                 ["migrate", "up", "--drop-table"], ["update", "1", "--name", "x"]):
+        one_clear_line(cli.run(*args, expect=USAGE))
+    # A password typed into argv is refused by name and not echoed back.
+    for args in (["--password", "hunter2"], ["--password=hunter2"]):
+        result = cli.run("add", "--name", "n", "--host", "h", "--dbname", "d", "--username", "u", *args, expect=USAGE)
+        one_clear_line(result)
+        assert "hunter2" not in result.err and "--password-stdin" in result.err, result
+    # No password source and no terminal: refused rather than guessed.
+    result = cli.run("add", "--name", "n", "--host", "h", "--dbname", "d", "--username", "u", expect=USAGE)
+    assert "--password-stdin" in result.err
+    result = cli.run("list", env={"DATAHUB_DATABASE": ""}, expect=USAGE)
+    assert "DATAHUB_DATABASE" in result.err
+
+
+def test_migrate(cli):
+    assert "3 of 3" in cli.run("migrate", "status", expect=OK).out
+    cli.run("migrate", "down", expect=OK)
+    assert sql("SELECT count(*) FROM pg_indexes WHERE indexname LIKE 'idx_database_connections_%'") == "0"
+    assert sql("SELECT count(*) FROM database_connections") == "0"  # the table stays
+    assert "1 of 3" in cli.run("migrate", "status", expect=OK).out
+    cli.run("migrate", expect=OK)
+    assert sql("SELECT count(*) FROM pg_indexes WHERE indexname LIKE 'idx_database_connections_%'") == "3"
+    cli.run("migrate", "down", "--drop-table", expect=OK)
+    assert sql("SELECT to_regclass('database_connections') IS NULL") == "t"
+    assert "0 of 3" in cli.run("migrate", "status", expect=OK).out
+    cli.run("migrate", "up", expect=OK)
+
+
+def test_add_get_delete(cli):
+    created = add(cli, "Production DB", HOSTILE_PASSWORD, "--tag", "production", "--description", "Main")
+    assert created["redacted"] == ["password"] and "password" not in created["connection_details"]
+    shown = cli.run("get", str(created["id"]), expect=OK)
+    assert "(redacted" in shown.out and "Production DB" in shown.out
+    revealed = get_json(cli, created["id"], "--reveal")
+    assert revealed["connection_details"]["password"] == HOSTILE_PASSWORD
+    conninfo = cli.run("get", str(created["id"]), "--conninfo", "--reveal", expect=OK).out
+    assert "password='s3 cr\\'et \"pw\" \\\\ me@host:5432/db'" in conninfo, conninfo
+    assert "password" not in cli.run("get", str(created["id"]), "--uri", expect=OK).out
+    with tempfile.NamedTemporaryFile("w", suffix=".pw") as f:
+        f.write("from-a-file\n")
+        f.flush()
+        second = cli.run("add", "--name", "From file", "--host", "h2", "--dbname", "d", "--username", "u",
+                         "--password-file", f.name, "--json", expect=OK)
+    assert get_json(cli, json.loads(second.out)["id"], "--reveal")["connection_details"]["password"] == "from-a-file"
+    third = json.loads(cli.run("add", "--name", "Peer auth", "--host", "/run/postgresql", "--dbname", "d",
+                               "--username", "u", "--no-password", "--json", expect=OK).out)
+    assert third["redacted"] == []
+    one_clear_line(cli.run("add", "--name", "x" * 101, "--host", "h", "--dbname", "d", "--username", "u",
+                           "--no-password", expect=USAGE))
+    cli.run("delete", str(third["id"]), expect=OK)
+    one_clear_line(cli.run("delete", str(third["id"]), expect=NOT_FOUND))
+    one_clear_line(cli.run("get", "999999", expect=NOT_FOUND))
+
+
+def test_list(cli):
+    for i, tags in enumerate([["a", "b"], ["a"], ["b"], []]):
+        add(cli, "svc-%d" % i, "pw", *sum((["--tag", t] for t in tags), []))
+    add(cli, "other", "pw")
+    table = cli.run("list", expect=OK).out.splitlines()
+    assert table[0].split()[:3] == ["ID", "NAME", "TYPE"] and len(table) == 6
+    names = lambda *args: [c["name"] for c in json.loads(cli.run("list", "--json", *args, expect=OK).out)]
+    assert names("--page-size", "1") == ["svc-0", "svc-1", "svc-2", "svc-3", "other"]
+    assert names("--tag", "a", "--tag", "b") == ["svc-0"]
+    assert names("--any-tag", "a", "--any-tag", "b") == ["svc-0", "svc-1", "svc-2"]
+    assert names("--name-prefix", "svc-", "--tag", "b") == ["svc-0", "svc-2"]
+    assert names("--type", "POSTGRESQL") == names()
+    one_clear_line(cli.run("list", "--type", "NOPE", expect=USAGE))
+
+
+def test_update(cli):
+    c = add(cli, "To change", "old-password")
+    ident = str(c["id"])
+    one_clear_line(cli.run("update", ident, "--host", "db2", expect=USAGE))  # no version check chosen
+    stale = "2001-01-01T00:00:00Z"
+    one_clear_line(cli.run("update", ident, "--host", "db2", "--expected-updated-at", stale, expect=CONFLICT))
+    updated = json.loads(cli.run("update", ident, "--host", "db2", "--tag", "t1", "--expected-updated-at",
+                                 c["updated_at"], "--json", expect=OK).out)
+    assert updated["connection_details"]["host"] == "db2" and updated["tags"] == ["t1"]
+    # The version we read is now old: the same check fails.
+    cli.run("update", ident, "--name", "again", "--expected-updated-at", c["updated_at"], expect=CONFLICT)
+    cli.run("update", ident, "--password-stdin", "--force", stdin="new-password\n", expect=OK)
+    assert get_json(cli, ident, "--reveal")["connection_details"]["password"] == "new-password"
+    cli.run("update", ident, "--remove-password", "--clear-tags", "--force", expect=OK)
+    after = get_json(cli, ident)
+    assert after["redacted"] == [] and after["tags"] == [] and after["connection_details"]["host"] == "db2"
+    one_clear_line(cli.run("update", ident, "--force", expect=USAGE))  # nothing to change
+    one_clear_line(cli.run("update", "999999", "--name", "x", "--force", expect=NOT_FOUND))
+
+
+def test_test_command(cli):
+    port = harness.conninfo_value("port", "5432")
+    dbname = harness.conninfo_value("dbname")
+    host = os.environ.get("DATAHUB_TEST_PG_HOST_TCP", "127.0.0.1")
+    sql("DROP ROLE IF EXISTS %s; CREATE ROLE %s LOGIN PASSWORD %s" % (ROLE, ROLE, harness.literal(HOSTILE_PASSWORD)))
+    try:
+        good = add(cli, "Live", HOSTILE_PASSWORD, "--port", port, "--sslmode", "disable",
+                   host=host, dbname=dbname, username=ROLE)
+        result = cli.run("test", str(good["id"]), expect=OK)
+        assert result.out.startswith("ok: ") and "PostgreSQL" in result.out, result
+        outcome = json.loads(cli.run("test", str(good["id"]), "--json", expect=OK).out)
+        assert outcome["ok"] and outcome["server_version"] and outcome["failure"] is None
+        cases = [("authentication_failed", dict(password="wrong " + HOSTILE_PASSWORD, port=port, dbname=dbname)),
+                 ("unreachable", dict(password=HOSTILE_PASSWORD, port=str(closed_port()), dbname=dbname)),
+                 ("database_missing", dict(password=HOSTILE_PASSWORD, port=port, dbname="no_such_db"))]
+        for failure, c in cases:
+            bad = add(cli, failure, c["password"], "--port", c["port"], "--sslmode", "disable",
+                      host=host, dbname=c["dbname"], username=ROLE)
+            outcome = json.loads(cli.run("test", str(bad["id"]), "--json", "--timeout", "5", expect=OTHER).out)
+            assert outcome["ok"] is False and outcome["failure"] == failure, outcome
+            assert failure in cli.run("test", str(bad["id"]), expect=OTHER).out
+        one_clear_line(cli.run("test", "999999", expect=NOT_FOUND))
+    finally:
+        sql("DROP ROLE IF EXISTS %s" % ROLE)
+
+
+def test_wrong_key_and_down_database(cli):
+    c = add(cli, "Sealed", HOSTILE_PASSWORD)
+    same_id_other_key = {"DATAHUB_CONNECTIONS_KEYS": "cli-k1:" + harness.new_key()}
+    result = cli.run("get", str(c["id"]), "--reveal", env=same_id_other_key, expect=KEY)
+    one_clear_line(result)
+    assert HOSTILE_PASSWORD not in result.out + result.err
+    result = cli.run("get", str(c["id"]), "--reveal", env={"DATAHUB_CONNECTIONS_KEYS": "other:" + harness.new_key()},
+                     expect=KEY)
+    one_clear_line(result)
+    one_clear_line(cli.run("list", env={"DATAHUB_CONNECTIONS_KEYS": "k:not base64!"}, expect=KEY))
+    one_clear_line(cli.run("list", env={"DATAHUB_CONNECTIONS_KEYS": ""}, expect=USAGE))
+    down = {"DATAHUB_DATABASE": "host=127.0.0.1 port=%d dbname=x user=datahub" % closed_port()}
+    for args in (["list"], ["get", "1"], ["migrate", "status"]):
+        result = cli.run(*args, env=down, expect=UNAVAILABLE)
+        one_clear_line(result)
+        assert "unavailable" in result.err and result.seconds < 5, result
+
+
+def test_keys(cli):
+    sql("DELETE FROM database_connections")
+    for i in range(3):
+        add(cli, "k-%d" % i, "pw-%d" % i)
+    census = json.loads(cli.run("keys", "census", "--json", expect=OK).out)
+    assert census["primary_key_id"] == "cli-k1" and census["keys"][0]["rows"] == 3
+    key2 = harness.new_key()
+    both = {"DATAHUB_CONNECTIONS_KEYS": "cli-k2:%s,cli-k1:%s" % (key2, KEY1)}
+    dry = cli.run("keys", "rotate", "--dry-run", env=both, expect=OK)
+    assert "would rewrite 3" in dry.out, dry
+    assert json.loads(cli.run("keys", "census", "--json", env=both, expect=OK).out)["keys"][0]["key_id"] == "cli-k1"
+    rotated = cli.run("keys", "rotate", "--batch-size", "1", env=both, expect=OK)
+    assert "rotate: " in rotated.err and "\r" not in rotated.err, rotated  # plain lines off a terminal
+    census = json.loads(cli.run("keys", "census", "--json", env=both, expect=OK).out)
+    assert [(k["key_id"], k["rows"]) for k in census["keys"]] == [("cli-k2", 3)]
+    assert "all open" in cli.run("keys", "verify", env=both, expect=OK).out
+    report = json.loads(cli.run("keys", "verify", "--json", expect=KEY).out)  # only the old key
+    assert report["checked"] == 3 and len(report["failed"]) == 3
+    # On a terminal, rotate draws a bar in place.
+    add(cli, "k-new", "pw")
+    master, slave = pty.openpty()
+    subprocess.run([cli.binary, "keys", "rotate"], env={**cli.env, **both}, stdout=subprocess.PIPE,
+                   stderr=slave, timeout=60, check=True)
+    os.close(slave)
+    drawn = os.read(master, 4096).decode()
+    os.close(master)
+    assert "\r[" in drawn and "#" in drawn, drawn
+
+
+def test_export_import(cli):
+    sql("DELETE FROM database_connections")
+    add(cli, "Production DB", HOSTILE_PASSWORD, "--tag", "production")
+    add(cli, "Reporting", "pw-reporting")
+    before = json.loads(cli.run("list", "--json", expect=OK).out)
+    plain = cli.run("export", expect=OK)
+    assert plain.out.count("\n") == 2 and '"redacted":["password"]' in plain.out
+    with tempfile.TemporaryDirectory() as tmp:
+        sealed_path, pass_path, bad_path = (os.path.join(tmp, n) for n in ("sealed.jsonl", "pass", "bad.jsonl"))
+        cli.run("export", "--output", sealed_path, "--passphrase-stdin", "--kdf", "scrypt", stdin=PASSPHRASE, expect=OK)
+        assert os.stat(sealed_path).st_mode & 0o777 == 0o600
+        sealed = open(sealed_path).read()
+        cli.outputs.append((["export file"], sealed))
+        assert '"sealed_secrets"' in sealed and "pw-reporting" not in sealed
+        with open(pass_path, "w") as f:
+            f.write(PASSPHRASE + "\n")
+        one_clear_line(cli.run("import", sealed_path, "--passphrase-file", pass_path, expect=CONFLICT))
+        sql("DELETE FROM database_connections")
+        with open(os.path.join(tmp, "wrong"), "w") as f:
+            f.write("not the passphrase\n")
+        wrong = cli.run("import", sealed_path, "--passphrase-file", os.path.join(tmp, "wrong"), expect=KEY)
+        assert "line 1:" in wrong.err and "wrong passphrase" in wrong.err, wrong
+        cli.run("import", sealed_path, expect=USAGE)  # sealed, no passphrase, no terminal
+        assert sql("SELECT count(*) FROM database_connections") == "0"
+        cli.run("import", sealed_path, "--passphrase-file", pass_path, "--dry-run", expect=OK)
+        assert sql("SELECT count(*) FROM database_connections") == "0"
+        imported = cli.run("import", sealed_path, "--passphrase-file", pass_path, expect=OK)
+        assert "imported 2" in imported.out, imported
+        assert json.loads(cli.run("list", "--json", expect=OK).out) == before
+        assert get_json(cli, before[0]["id"], "--reveal")["connection_details"]["password"] == HOSTILE_PASSWORD
+        # A file with bad lines: reported by number, nothing imported.
+        sql("DELETE FROM database_connections")
+        lines = plain.out.splitlines()
+        with open(bad_path, "w") as f:
+            f.write(lines[0] + "\n{oops\n" + lines[1].replace('"Reporting"', '""') + "\n")
+        bad = cli.run("import", bad_path, expect=USAGE)
+        assert "line 2:" in bad.err and "line 3: name:" in bad.err and "nothing imported" in bad.err, bad
+        assert sql("SELECT count(*) FROM database_connections") == "0"
+        cli.run("import", "-", stdin=plain.out, expect=OK)
+        assert get_json(cli, before[0]["id"])["redacted"] == []  # imported without its password
+
+
+def main():
+    if len(sys.argv) != 2:
+        harness.fail_loudly("usage: test_dhconn.py PATH/TO/dhconn")
+    cli = harness.Dhconn(sys.argv[1], "cli-k1:" + KEY1)
+    cli.run("migrate", expect=OK)
+    tests = [test_help_everywhere, test_usage_errors, test_migrate, test_add_get_delete, test_list, test_update,
+             test_test_command, test_wrong_key_and_down_database, test_keys, test_export_import]
+    failed = 0
+    try:
+        for test in tests:
+            sql("DELETE FROM database_connections")  # each test starts from an empty table
+            try:
+                test(cli)
+                print("ok   " + test.__name__)
+            except Exception:  # report every failing test, not only the first
+                failed += 1
+                print("FAIL " + test.__name__)
+                traceback.print_exc()
+        leaks = [args for args, text in cli.outputs if HOSTILE_PASSWORD in text or "s3 cr'et" in text]
+        if leaks:
+            failed += 1
+            print("FAIL the password appeared without --reveal in: %r" % leaks)
+        else:
+            print("ok   no password in %d outputs without --reveal" % len(cli.outputs))
+    finally:
+        sql("DELETE FROM database_connections")
+        cli.run("migrate")  # leave the schema complete for the other suites
+    print("%d of %d failed" % (failed, len(tests) + 1))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

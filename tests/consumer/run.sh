@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Installs the SDK from a build tree into a temporary prefix, then builds the C++ and C
+# consumers against it twice (find_package CONFIG and pkg-config) and runs all four.
+# Usage: tests/consumer/run.sh <build-dir>   (DATAHUB_TEST_DATABASE must be set)
+set -euo pipefail
+build=$(cd "$1" && pwd)
+here=$(cd "$(dirname "$0")" && pwd)
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+prefix=$work/prefix
+
+cmake --install "$build" --prefix "$prefix" >/dev/null
+libdir=$(dirname "$(find "$prefix" -name 'libdatahub_connections.so' | head -n1)")
+export DATAHUB_CONNECTIONS_KEYS="consumer:$(head -c 32 /dev/urandom | base64 -w0)"
+
+for lang in cpp c; do
+  cmake -S "$here/$lang" -B "$work/$lang-cmake" -DCMAKE_PREFIX_PATH="$prefix" \
+        -DCMAKE_BUILD_RPATH="$libdir" >/dev/null
+  cmake --build "$work/$lang-cmake" >/dev/null
+  "$work/$lang-cmake/consumer_$lang"
+done
+
+export PKG_CONFIG_PATH="$libdir/pkgconfig"
+pkg-config --exact-version="$(pkg-config --modversion datahub-connections)" datahub-connections
+c++ -std=c++17 "$here/cpp/main.cpp" -o "$work/consumer_cpp_pc" \
+    $(pkg-config --cflags --libs datahub-connections) -Wl,-rpath,"$libdir"
+cc -std=c99 "$here/c/main.c" -o "$work/consumer_c_pc" \
+    $(pkg-config --cflags --libs datahub-connections) -Wl,-rpath,"$libdir"
+"$work/consumer_cpp_pc"
+"$work/consumer_c_pc"
+echo "consumers built with find_package and pkg-config: all ran"

@@ -1,0 +1,70 @@
+// create_many (all or nothing, batched) and for_each (streaming).
+#include "store/support.hpp"
+
+#include <doctest/doctest.h>
+
+TEST_CASE("create_many writes every record with ids and timestamps, in input order") {
+  test::clear_table();
+  std::vector<datahub::NewConnection> inputs;
+  for (int i = 0; i < 2500; ++i) {
+    auto c = test::sample("bulk " + std::to_string(i), "pw-" + std::to_string(i));
+    c.tags = {"bulk", "b" + std::to_string(i % 7), "{\"x\",NULL}"};
+    if (i % 3 == 0) c.description = "d'" + std::to_string(i) + "\\";
+    inputs.push_back(c);
+  }
+  const auto created = test::store().create_many(inputs, "loader");
+  REQUIRE(created.size() == inputs.size());
+  CHECK(test::row_count() == 2500);
+  for (std::size_t i = 0; i < created.size(); i += 97) {
+    CAPTURE(i);
+    const auto got = test::store().get(created[i].id, datahub::Secrets::reveal);
+    CHECK(got.name == inputs[i].name);
+    CHECK(got.description == inputs[i].description);
+    CHECK(got.tags == inputs[i].tags);
+    CHECK(got.created_at == created[i].created_at);
+    CHECK(*got.details.find_string("password") == "pw-" + std::to_string(i));
+    CHECK(created[i].redacted == std::vector<std::string>{"password"});
+  }
+  CHECK(created[0].id < created[2499].id);
+}
+
+TEST_CASE("create_many with one invalid record writes nothing and names it") {
+  test::clear_table();
+  std::vector<datahub::NewConnection> inputs(5, test::sample("fine"));
+  inputs[3].details.set("port", 0);
+  try {
+    test::store().create_many(inputs, "loader");
+    FAIL("accepted");
+  } catch (const datahub::InvalidArgument& e) {
+    CHECK(e.field() == "connections[3].connection_details.port");
+  }
+  CHECK(test::row_count() == 0);
+  CHECK(test::store().create_many({}, "loader").empty());
+}
+
+TEST_CASE("for_each visits every matching row once, a page at a time, and can stop early") {
+  test::clear_table();
+  std::vector<datahub::NewConnection> inputs;
+  for (int i = 0; i < 1234; ++i) {
+    auto c = test::sample("stream " + std::to_string(i));
+    c.tags = {i % 2 ? "odd" : "even"};
+    inputs.push_back(c);
+  }
+  test::store().create_many(inputs, "loader");
+  datahub::ListQuery q;
+  q.tags_all = {"odd"};
+  q.limit = 100;
+  std::int64_t last = 0;
+  int seen = 0;
+  test::store().for_each(q, [&](const datahub::Connection& c) {
+    CHECK(c.id > last);
+    CHECK(c.tags == std::vector<std::string>{"odd"});
+    last = c.id;
+    ++seen;
+    return true;
+  });
+  CHECK(seen == 617);
+  int visited = 0;
+  test::store().for_each({}, [&](const datahub::Connection&) { return ++visited < 10; });
+  CHECK(visited == 10);
+}

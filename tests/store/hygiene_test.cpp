@@ -1,0 +1,100 @@
+// Secret hygiene: a recognizable password, put through every operation, shows up in no
+// log line, no exception, no pg_dump output and no server log line (log_statement=all).
+#include "store/support.hpp"
+
+#include <doctest/doctest.h>
+
+#include <cstdlib>
+#include <functional>
+#include <fstream>
+#include <mutex>
+#include <sstream>
+
+namespace {
+
+const std::string kMarker = "Hyg13ne-SECRET-4f2b9";
+
+std::string read_file(const char* path) {
+  std::ifstream in(path);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+}  // namespace
+
+TEST_CASE("the password appears in no log, error, dump or server log") {
+  test::clear_table();
+  std::mutex mutex;
+  std::string log_text, error_text;
+  datahub::StoreOptions options;
+  options.database = test::database();
+  options.keys = test::keyring("k2", {"k1", "k2"});
+  options.log = [&](datahub::LogLevel, const std::string& message) {
+    std::lock_guard<std::mutex> lock(mutex);
+    log_text += message + "\n";
+  };
+  datahub::ConnectionStore store(options);
+  auto record = [&](const std::function<void()>& action) {
+    try {
+      action();
+    } catch (const std::exception& e) {
+      error_text += std::string(e.what()) + "\n";
+    }
+  };
+
+  // Every operation, with the marker as the password (and in rejected inputs).
+  auto old_store = test::open_store(test::keyring("k1", {"k1"}));
+  const auto stale = old_store->create(test::sample("stale", kMarker), "tester");
+  const auto created = store.create(test::sample("hygiene", kMarker), "tester");
+  store.create_many({test::sample("bulk hygiene", kMarker)}, "tester");
+  store.get(created.id);
+  CHECK(*store.get(created.id, datahub::Secrets::reveal).details.find_string("password") == kMarker);
+  store.list({});
+  store.find_by_name("hygiene");
+  store.for_each({}, [](const datahub::Connection&) { return true; });
+  datahub::ConnectionPatch p;
+  p.details.set("password", kMarker + "-v2");
+  const auto updated = store.update(created.id, p, "tester", created.updated_at);
+  record([&] { store.update(created.id, p, "tester", created.updated_at); });  // Conflict
+  p.details.set("password", kMarker + std::string(2000, 'x'));
+  record([&] { store.update(created.id, p, "tester", updated.updated_at); });  // too long
+  auto bad = test::sample("bad", kMarker);
+  bad.details.set("unknown_field", kMarker);
+  record([&] { store.create(bad, "tester"); });
+  bad = test::sample("bad", kMarker);
+  bad.details.set("port", "5432");
+  record([&] { store.create(bad, "tester"); });
+  record([&] { datahub::Details::from_json("{\"password\": \"" + kMarker + "\", "); });
+  record([&] { datahub::StaticKeyring::from_string("k1:" + kMarker); });
+  store.rotate();
+  store.census();
+  store.verify();
+  // A row that fails to open, in a list (logged) and in get (thrown).
+  test::admin() << "UPDATE database_connections SET connection_details = "
+                   "jsonb_set(connection_details, '{ct}', '\"AAAA\"') WHERE id = :id", soci::use(stale.id);
+  store.list({});
+  record([&] { store.get(stale.id); });
+  store.verify();
+  store.remove(created.id);
+
+  // The failures did happen and were captured, so their absence of the marker means something.
+  CHECK(error_text.find("changed since it was read") != std::string::npos);
+  CHECK(error_text.find("connection_details.password") != std::string::npos);
+  CHECK(error_text.find("connection_details.unknown_field") != std::string::npos);
+  CHECK(log_text.find("could not be opened") != std::string::npos);
+  CHECK(log_text.find(kMarker) == std::string::npos);
+  CHECK(error_text.find(kMarker) == std::string::npos);
+
+  const std::string dump = test::run("pg_dump '" + test::database() + "' 2>&1");
+  REQUIRE(dump.find("database_connections") != std::string::npos);
+  CHECK(dump.find(kMarker) == std::string::npos);
+
+  if (const char* server_log = std::getenv("DATAHUB_TEST_PG_LOG")) {
+    const std::string text = read_file(server_log);
+    REQUIRE(text.find("database_connections") != std::string::npos);  // statements are logged
+    CHECK(text.find(kMarker) == std::string::npos);
+  } else {
+    MESSAGE("DATAHUB_TEST_PG_LOG not set (external database): server log not checked");
+  }
+}

@@ -1,0 +1,296 @@
+// Key management: stale rows, rotation under concurrent edits, interrupted rotation,
+// census, verify, missing keys, the keyring file and the DEK cache.
+#include "store/support.hpp"
+
+#include <botan/base64.h>
+#include <doctest/doctest.h>
+
+#include <atomic>
+#include <csignal>
+#include <fstream>
+#include <map>
+#include <mutex>
+#include <random>
+#include <set>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <thread>
+#include <unistd.h>
+
+namespace {
+
+struct Stop {};  // thrown by a progress callback
+
+// Fills the table with `n` rows sealed under `keys`, fast: commits need not wait for fsync here.
+std::vector<std::int64_t> populate(std::shared_ptr<const datahub::KeyProvider> keys, int n) {
+  datahub::StoreOptions options;
+  options.database = test::database() + " options=-csynchronous_commit=off";
+  options.keys = std::move(keys);
+  options.pool_size = 4;
+  datahub::ConnectionStore fast(options);
+  std::vector<std::int64_t> ids(static_cast<std::size_t>(n));
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = t; i < n; i += 4) {
+        ids[static_cast<std::size_t>(i)] = fast.create(test::sample("row " + std::to_string(i), "initial-" + std::to_string(i)), "loader").id;
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  return ids;
+}
+
+std::map<std::string, std::int64_t> rows_per_key(datahub::ConnectionStore& store) {
+  std::map<std::string, std::int64_t> out;
+  for (const auto& e : store.census().keys) out[e.key_id + "/" + e.alg] += e.rows;
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("a row under an old key reads as stale; updating it re-seals it under the primary") {
+  test::clear_table();
+  auto old_store = test::open_store(test::keyring("k1", {"k1"}));
+  const auto created = old_store->create(test::sample("legacy"), "tester");
+  auto store = test::open_store(test::keyring("k2", {"k1", "k2"}));
+  const auto read = store->get(created.id);
+  CHECK(read.stale);
+  CHECK(read.key_id == "k1");
+  datahub::ConnectionPatch p;
+  p.name = "renamed";
+  const auto updated = store->update(created.id, p, "tester", read.updated_at);
+  CHECK(updated.key_id == "k2");
+  CHECK_FALSE(store->get(created.id).stale);
+  CHECK(rows_per_key(*store) == std::map<std::string, std::int64_t>{{"k2/A256GCM", 1}});
+}
+
+TEST_CASE("rotation of 10,000 rows while another thread keeps editing loses no update") {
+  test::clear_table();
+  const auto ids = populate(test::keyring("k1", {"k1"}), 10000);
+  auto store = test::open_store(test::keyring("k2", {"k1", "k2"}));
+  CHECK(rows_per_key(*store) == std::map<std::string, std::int64_t>{{"k1/A256GCM", 10000}});
+
+  std::mutex mutex;
+  std::map<std::int64_t, std::string> last_password;  // acknowledged writes only
+  std::atomic<bool> done{false};
+  std::atomic<int> edits{0}, edit_errors{0};
+  std::thread editor([&] {
+    std::mt19937 rng(42);
+    while (!done) {
+      const auto id = ids[rng() % ids.size()];
+      const std::string password = "edited-" + std::to_string(edits.load());
+      try {
+        datahub::ConnectionPatch p;
+        p.details.set("password", password);
+        store->force_update(id, p, "editor");
+        std::lock_guard<std::mutex> lock(mutex);
+        last_password[id] = password;
+        ++edits;
+      } catch (...) {
+        ++edit_errors;
+      }
+    }
+  });
+  datahub::RotateOptions options;
+  options.batch_size = 200;
+  auto report = store->rotate(options);
+  done = true;
+  editor.join();
+
+  CHECK(edit_errors == 0);
+  CHECK(edits > 0);
+  CHECK(report.scanned > 0);
+  CHECK(report.failed == 0);
+  CHECK(report.rewritten + edits >= 10000 - report.skipped_changed);
+  if (report.skipped_changed > 0) report = store->rotate(options);  // documented: run again
+  CHECK(rows_per_key(*store) == std::map<std::string, std::int64_t>{{"k2/A256GCM", 10000}});
+
+  // With k1 gone, every row opens, and every acknowledged edit is there.
+  auto k2_only = test::open_store(test::keyring("k2", {"k2"}));
+  const auto verified = k2_only->verify();
+  CHECK(verified.checked == 10000);
+  CHECK(verified.failed.empty());
+  for (std::size_t i = 0; i < ids.size(); i += 1) {
+    const auto it = last_password.find(ids[i]);
+    const std::string expected = it == last_password.end() ? "initial-" + std::to_string(i) : it->second;
+    if (i % 50 == 0 || it != last_password.end()) {  // every edited row, and a sample of the rest
+      const auto c = k2_only->get(ids[i], datahub::Secrets::reveal);
+      REQUIRE(c.details.find_string("password"));
+      CHECK(*c.details.find_string("password") == expected);
+    }
+  }
+}
+
+TEST_CASE("a rotation stopped midway, by an exception or a killed process, finishes when rerun") {
+  test::clear_table();
+  populate(test::keyring("k1", {"k1"}), 2000);
+  auto store = test::open_store(test::keyring("k2", {"k1", "k2"}));
+
+  datahub::RotateOptions options;
+  options.batch_size = 100;
+  int batches = 0;
+  options.progress = [&](const datahub::RotateReport&) {
+    if (++batches == 3) throw Stop{};
+  };
+  CHECK_THROWS_AS(store->rotate(options), Stop);
+  auto split = rows_per_key(*store);
+  CHECK(split["k2/A256GCM"] == 300);
+  CHECK(split["k1/A256GCM"] == 1700);
+
+  const pid_t child = fork();
+  if (child == 0) {
+    // A fresh store of its own (the parent's sessions are not ours), killed mid-run.
+    auto doomed = test::open_store(test::keyring("k2", {"k1", "k2"}));
+    datahub::RotateOptions o;
+    o.batch_size = 100;
+    int n = 0;
+    o.progress = [&](const datahub::RotateReport&) {
+      if (++n == 4) ::kill(::getpid(), SIGKILL);
+    };
+    doomed->rotate(o);
+    ::_exit(0);
+  }
+  int status = 0;
+  ::waitpid(child, &status, 0);
+  REQUIRE(WIFSIGNALED(status));
+  CHECK(WTERMSIG(status) == SIGKILL);
+  split = rows_per_key(*store);
+  CHECK(split["k2/A256GCM"] == 700);
+
+  options.progress = nullptr;
+  const auto report = store->rotate(options);
+  CHECK(report.rewritten == 1300);
+  CHECK(report.remaining_estimate == 1300);
+  CHECK(rows_per_key(*store) == std::map<std::string, std::int64_t>{{"k2/A256GCM", 2000}});
+  const auto verified = test::open_store(test::keyring("k2", {"k2"}))->verify();
+  CHECK(verified.checked == 2000);
+  CHECK(verified.failed.empty());
+}
+
+TEST_CASE("dry run changes nothing; reencrypt moves rows to another cipher") {
+  test::clear_table();
+  populate(test::keyring("k1", {"k1"}), 50);
+  auto store = test::open_store(test::keyring("k2", {"k1", "k2"}), "XC20P");
+  datahub::RotateOptions options;
+  options.dry_run = true;
+  const auto dry = store->rotate(options);
+  CHECK(dry.scanned == 50);
+  CHECK(dry.rewritten == 50);
+  CHECK(rows_per_key(*store) == std::map<std::string, std::int64_t>{{"k1/A256GCM", 50}});
+
+  options.dry_run = false;
+  options.reencrypt = true;
+  CHECK(store->rotate(options).rewritten == 50);
+  CHECK(rows_per_key(*store) == std::map<std::string, std::int64_t>{{"k2/XC20P", 50}});
+  CHECK(store->verify().failed.empty());
+  CHECK(store->rotate(options).scanned == 0);  // nothing left to do
+}
+
+TEST_CASE("a row whose key is gone: get fails, list keeps the page, verify names it") {
+  test::clear_table();
+  auto old_store = test::open_store(test::keyring("retired", {"retired"}));
+  const auto orphan = old_store->create(test::sample("orphan"), "tester");
+  auto store = test::open_store(test::keyring("k2", {"k2"}));
+  const auto fine = store->create(test::sample("fine"), "tester");
+
+  CHECK_THROWS_AS(store->get(orphan.id), datahub::KeyUnavailable);
+  const auto page = store->list({});
+  REQUIRE(page.items.size() == 2);
+  REQUIRE(page.items[0].error);
+  CHECK(page.items[0].error->code == datahub::ErrorCode::key_unavailable);
+  CHECK_FALSE(page.items[1].error);
+  const auto report = store->verify();
+  CHECK(report.checked == 2);
+  REQUIRE(report.failed.size() == 1);
+  CHECK(report.failed[0].id == orphan.id);
+  CHECK(report.failed[0].code == datahub::ErrorCode::key_unavailable);
+  const auto rotation = store->rotate();
+  CHECK(rotation.failed == 1);
+  CHECK(rotation.rewritten == 0);
+  (void)fine;
+}
+
+TEST_CASE("keyring file: owner-only, validated") {
+  const std::string path = "/tmp/datahub-keyring-test-" + std::to_string(::getpid()) + ".json";
+  const std::string k1 = Botan::base64_encode(test::key_material("k1"));
+  const std::string k2 = Botan::base64_encode(test::key_material("k2"));
+  auto write = [&](const std::string& text, mode_t mode) {
+    std::ofstream(path, std::ios::trunc) << text;
+    ::chmod(path.c_str(), mode);
+  };
+  write("{\"primary\": \"k2\", \"keys\": {\"k1\": \"" + k1 + "\", \"k2\": \"" + k2 + "\"}}", 0600);
+  const auto ring = datahub::StaticKeyring::from_file(path);
+  CHECK(ring->primary_key_id() == "k2");
+  CHECK(ring->key_ids() == std::vector<std::string>{"k1", "k2"});
+
+  ::chmod(path.c_str(), 0640);
+  CHECK_THROWS_AS(datahub::StaticKeyring::from_file(path), datahub::InvalidArgument);
+  ::chmod(path.c_str(), 0604);
+  CHECK_THROWS_AS(datahub::StaticKeyring::from_file(path), datahub::InvalidArgument);
+  write("{\"primary\": \"k1\", \"keys\": {\"k1\": \"c2hvcnQ=\"}}", 0600);  // 5 bytes
+  try {
+    datahub::StaticKeyring::from_file(path);
+    FAIL("short key accepted");
+  } catch (const datahub::InvalidArgument& e) {
+    CHECK(std::string(e.what()).find("c2hvcnQ") == std::string::npos);
+  }
+  write("{\"primary\": \"k3\", \"keys\": {\"k1\": \"" + k1 + "\"}}", 0600);
+  CHECK_THROWS_AS(datahub::StaticKeyring::from_file(path), datahub::InvalidArgument);
+  write("not json", 0600);
+  CHECK_THROWS_AS(datahub::StaticKeyring::from_file(path), datahub::InvalidArgument);
+  ::unlink(path.c_str());
+  CHECK_THROWS_AS(datahub::StaticKeyring::from_file(path), datahub::InvalidArgument);
+}
+
+namespace {
+
+// Counts the provider calls, to see the DEK cache at work.
+class CountingProvider : public datahub::KeyProvider {
+ public:
+  explicit CountingProvider(std::shared_ptr<datahub::StaticKeyring> inner) : inner_(std::move(inner)) {}
+  std::string primary_key_id() const override { return inner_->primary_key_id(); }
+  datahub::Bytes wrap(const std::string& kid, const datahub::SecretBytes& dek, const datahub::Bytes& aad) const override {
+    ++wraps;
+    return inner_->wrap(kid, dek, aad);
+  }
+  datahub::SecretBytes unwrap(const std::string& kid, const datahub::Bytes& edk, const datahub::Bytes& aad) const override {
+    ++unwraps;
+    return inner_->unwrap(kid, edk, aad);
+  }
+  mutable std::atomic<int> wraps{0}, unwraps{0};
+
+ private:
+  std::shared_ptr<datahub::StaticKeyring> inner_;
+};
+
+}  // namespace
+
+TEST_CASE("the DEK cache reuses a data key up to its use limit, each record still its own content key") {
+  test::clear_table();
+  auto provider = std::make_shared<CountingProvider>(test::keyring());
+  datahub::StoreOptions options;
+  options.database = test::database();
+  options.keys = provider;
+  options.dek_cache.ttl = std::chrono::seconds(60);
+  options.dek_cache.max_uses = 3;
+  datahub::ConnectionStore store(options);
+  std::vector<std::int64_t> ids;
+  for (int i = 0; i < 7; ++i) ids.push_back(store.create(test::sample("cached " + std::to_string(i), "pw" + std::to_string(i)), "t").id);
+  CHECK(provider->wraps == 3);  // uses 1-3, 4-6, 7
+
+  std::set<std::string> edks, mids;
+  for (auto id : ids) {
+    std::string edk, mid;
+    test::admin() << "SELECT connection_details->>'edk', connection_details->>'mid' FROM database_connections WHERE id = :id",
+        soci::use(id), soci::into(edk), soci::into(mid);
+    edks.insert(edk);
+    mids.insert(mid);
+  }
+  CHECK(edks.size() == 3);
+  CHECK(mids.size() == 7);
+  for (std::size_t i = 0; i < ids.size(); ++i)
+    CHECK(*store.get(ids[i], datahub::Secrets::reveal).details.find_string("password") == "pw" + std::to_string(i));
+  CHECK(provider->unwraps == 3);  // one per distinct wrapped DEK
+  CHECK(test::open_store(test::keyring())->verify().failed.empty());  // no cache needed to read
+}

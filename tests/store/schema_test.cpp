@@ -1,0 +1,137 @@
+// The schema: the seed's DDL exactly, versioned idempotent migrations, the rollback plan.
+#include "store/support.hpp"
+
+#include <doctest/doctest.h>
+
+#include <thread>
+
+namespace {
+
+struct Column {
+  std::string name, type, nullable, default_value;
+  int max_length;
+};
+
+std::vector<Column> columns() {
+  std::vector<Column> out;
+  soci::rowset<soci::row> rows = (test::admin().prepare <<
+      "SELECT column_name, data_type, is_nullable, COALESCE(column_default, ''), "
+      "COALESCE(character_maximum_length, 0) FROM information_schema.columns "
+      "WHERE table_name = 'database_connections' ORDER BY ordinal_position");
+  for (const auto& r : rows) {
+    out.push_back({r.get<std::string>(0), r.get<std::string>(1), r.get<std::string>(2),
+                   r.get<std::string>(3), r.get<int>(4)});
+  }
+  return out;
+}
+
+std::map<std::string, std::string> indexes() {
+  std::map<std::string, std::string> out;
+  soci::rowset<soci::row> rows = (test::admin().prepare <<
+      "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'database_connections'");
+  for (const auto& r : rows) out[r.get<std::string>(0)] = r.get<std::string>(1);
+  return out;
+}
+
+bool table_exists() {
+  int n = 0;
+  test::admin() << "SELECT count(*) FROM pg_class WHERE relname = 'database_connections'", soci::into(n);
+  return n == 1;
+}
+
+}  // namespace
+
+TEST_CASE("the table matches the seed's DDL column by column") {
+  test::store();
+  const std::vector<Column> expected{
+      {"id", "integer", "NO", "nextval('database_connections_id_seq'::regclass)", 0},
+      {"name", "character varying", "NO", "", 100},
+      {"description", "text", "YES", "", 0},
+      {"type", "character varying", "NO", "", 20},
+      {"connection_details", "jsonb", "NO", "", 0},
+      {"tags", "ARRAY", "YES", "", 0},
+      {"created_at", "timestamp with time zone", "YES", "CURRENT_TIMESTAMP", 0},
+      {"created_by", "character varying", "NO", "", 50},
+      {"updated_at", "timestamp with time zone", "YES", "CURRENT_TIMESTAMP", 0},
+      {"updated_by", "character varying", "NO", "", 50},
+  };
+  const auto actual = columns();
+  REQUIRE(actual.size() == expected.size());
+  for (std::size_t i = 0; i < expected.size(); ++i) {
+    CAPTURE(expected[i].name);
+    CHECK(actual[i].name == expected[i].name);
+    CHECK(actual[i].type == expected[i].type);
+    CHECK(actual[i].nullable == expected[i].nullable);
+    CHECK(actual[i].default_value == expected[i].default_value);
+    CHECK(actual[i].max_length == expected[i].max_length);
+  }
+  std::string element_type;
+  test::admin() << "SELECT udt_name FROM information_schema.columns WHERE table_name = "
+                   "'database_connections' AND column_name = 'tags'", soci::into(element_type);
+  CHECK(element_type == "_text");  // TEXT[]
+  std::string primary_key;
+  test::admin() << "SELECT a.attname FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid "
+                   "AND a.attnum = ANY(i.indkey) WHERE i.indrelid = 'database_connections'::regclass "
+                   "AND i.indisprimary", soci::into(primary_key);
+  CHECK(primary_key == "id");
+}
+
+TEST_CASE("the seed's indexes exist under their names; tags is GIN") {
+  test::store();
+  const auto idx = indexes();
+  REQUIRE(idx.count("idx_database_connections_name"));
+  REQUIRE(idx.count("idx_database_connections_tags"));
+  CHECK(idx.at("idx_database_connections_name").find("USING btree (name)") != std::string::npos);
+  CHECK(idx.at("idx_database_connections_tags").find("USING gin (tags)") != std::string::npos);
+  CHECK(idx.count("idx_database_connections_kid"));
+}
+
+TEST_CASE("migrations are versioned, recorded and idempotent") {
+  auto& store = test::store();
+  store.migrate();
+  store.migrate();
+  const auto status = store.schema_status();
+  CHECK(status.current_version == status.latest_version);
+  int recorded = 0;
+  test::admin() << "SELECT count(*) FROM datahub_schema_migrations", soci::into(recorded);
+  CHECK(recorded == status.latest_version);
+}
+
+TEST_CASE("rollback drops the indexes and keeps the data; drop_table is separate") {
+  auto& store = test::store();
+  test::clear_table();
+  store.create(test::sample("kept through rollback"), "tester");
+  store.rollback_indexes();
+  CHECK(indexes().size() == 1);  // only the primary key's
+  CHECK(table_exists());
+  CHECK(test::row_count() == 1);
+  CHECK(store.schema_status().current_version == 1);
+
+  store.migrate();
+  CHECK(indexes().size() == 4);
+  CHECK(test::row_count() == 1);
+
+  store.drop_table();
+  CHECK_FALSE(table_exists());
+  CHECK(store.schema_status().current_version == 0);
+  store.migrate();
+  CHECK(table_exists());
+  CHECK(test::row_count() == 0);
+}
+
+TEST_CASE("two stores migrating at once both succeed") {
+  test::store().drop_table();
+  auto a = test::open_store(test::keyring());
+  auto b = test::open_store(test::keyring());
+  std::exception_ptr failure_a, failure_b;
+  std::thread ta([&] { try { a->migrate(); } catch (...) { failure_a = std::current_exception(); } });
+  std::thread tb([&] { try { b->migrate(); } catch (...) { failure_b = std::current_exception(); } });
+  ta.join();
+  tb.join();
+  CHECK_FALSE(failure_a);
+  CHECK_FALSE(failure_b);
+  CHECK(table_exists());
+  int recorded = 0;
+  test::admin() << "SELECT count(*) FROM datahub_schema_migrations", soci::into(recorded);
+  CHECK(recorded == a->schema_status().latest_version);
+}

@@ -1,0 +1,37 @@
+// Shared fixtures for the integration tests: the test database, keys and a direct session.
+#pragma once
+
+#include <datahub/connections.hpp>
+
+#include <soci/soci.h>
+
+#include <memory>
+#include <string>
+
+namespace test {
+
+// DATAHUB_TEST_DATABASE; aborts the run when it is not set.
+const std::string& database();
+
+// Random 32-byte keys, the same for the whole run.
+datahub::SecretBytes key_material(const std::string& id);
+std::shared_ptr<datahub::StaticKeyring> keyring(const std::string& primary = "k1",
+                                                std::initializer_list<std::string> ids = {"k1"});
+
+// A store over the test database with keyring(), migrated, with an empty table.
+datahub::ConnectionStore& store();
+std::unique_ptr<datahub::ConnectionStore> open_store(std::shared_ptr<const datahub::KeyProvider> keys,
+                                                     const std::string& cipher = "A256GCM");
+
+// A session of our own, to look at the table the way an attacker with SQL access would.
+soci::session& admin();
+long long row_count();
+void clear_table();
+
+// A valid POSTGRESQL connection with a recognizable password.
+datahub::NewConnection sample(const std::string& name, const std::string& password = "Pa55-word-MARKER");
+
+// Runs a shell command and returns its standard output.
+std::string run(const std::string& command);
+
+}  // namespace test

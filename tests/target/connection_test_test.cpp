@@ -1,0 +1,133 @@
+// test_connection against the throwaway server: success and each kind of failure.
+#include "support.hpp"
+
+#include <datahub/target.hpp>
+
+#include <doctest/doctest.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+using datahub::TestFailure;
+
+namespace {
+
+datahub::NewConnection stored(const datahub::Details& details) {
+  datahub::NewConnection c;
+  c.name = "target under test";
+  c.details = details;
+  return c;
+}
+
+// A socket that listens but never answers: the TCP handshake completes, libpq waits.
+struct SilentServer {
+  int fd = -1;
+  int port = 0;
+  SilentServer() {
+    fd = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t length = sizeof address;
+    REQUIRE(bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0);
+    REQUIRE(listen(fd, 4) == 0);
+    REQUIRE(getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) == 0);
+    port = ntohs(address.sin_port);
+  }
+  ~SilentServer() { close(fd); }
+};
+
+void check_no_password(const datahub::TestResult& r) {
+  CHECK(r.message.find(test::kHostilePassword) == std::string::npos);
+  CHECK(datahub::to_json(r).find("s3 cr") == std::string::npos);
+}
+
+}  // namespace
+
+TEST_CASE("a stored connection with a hostile password connects, with the server version") {
+  test::clear_table();
+  test::LoginRole role;
+  const auto created = test::store().create(stored(test::role_details()), "target-test");
+  const auto r = datahub::test_connection(test::store(), created.id);
+  CHECK_MESSAGE(r.ok, r.message);
+  CHECK(r.failure == TestFailure::none);
+  CHECK(r.server_version_num >= 100000);
+  CHECK(r.server_version.find('.') != std::string::npos);
+  CHECK(r.latency.count() > 0);
+  const std::string json = datahub::to_json(r);
+  CHECK(json.find("\"ok\":true") != std::string::npos);
+  CHECK(json.find("\"failure\":null") != std::string::npos);
+}
+
+TEST_CASE("a wrong password is authentication_failed, and the message never holds a password") {
+  test::clear_table();
+  test::LoginRole role;
+  const auto created = test::store().create(stored(test::role_details("wrong " + test::kHostilePassword)), "t");
+  const auto r = datahub::test_connection(test::store(), created.id);
+  CHECK_FALSE(r.ok);
+  CHECK(r.failure == TestFailure::authentication_failed);
+  CHECK(r.sqlstate == "28P01");
+  CHECK(r.message.find("password authentication failed") != std::string::npos);
+  CHECK(r.message.find('\n') == std::string::npos);
+  check_no_password(r);
+  CHECK(datahub::to_json(r).find("\"failure\":\"authentication_failed\"") != std::string::npos);
+}
+
+TEST_CASE("a closed port is unreachable") {
+  auto details = test::role_details();
+  details.set("port", test::closed_port());
+  const auto r = datahub::test_connection(details, "POSTGRESQL");
+  CHECK_FALSE(r.ok);
+  CHECK(r.failure == TestFailure::unreachable);
+  CHECK(r.sqlstate.empty());
+  check_no_password(r);
+}
+
+TEST_CASE("a missing database is database_missing") {
+  test::LoginRole role;
+  auto details = test::role_details();
+  details.set("database", "no_such_database_here");
+  const auto r = datahub::test_connection(details, "POSTGRESQL");
+  CHECK(r.failure == TestFailure::database_missing);
+  CHECK(r.sqlstate == "3D000");
+  check_no_password(r);
+}
+
+TEST_CASE("TLS required by a server without TLS is tls") {
+  test::LoginRole role;
+  auto details = test::role_details();
+  details.set("sslmode", "require");
+  const auto r = datahub::test_connection(details, "POSTGRESQL");
+  CHECK(r.failure == TestFailure::tls);
+  check_no_password(r);
+}
+
+TEST_CASE("a server that never answers is a timeout, within the deadline") {
+  SilentServer silent;
+  auto details = test::role_details();
+  details.set("port", silent.port);
+  const auto r = datahub::test_connection(details, "POSTGRESQL", {std::chrono::milliseconds(700)});
+  CHECK(r.failure == TestFailure::timeout);
+  CHECK(r.latency >= std::chrono::milliseconds(650));
+  CHECK(r.latency < std::chrono::milliseconds(3000));
+}
+
+TEST_CASE("a password the server echoes back is scrubbed from the message") {
+  // A role name equal to the password makes libpq quote the password in its message.
+  auto details = test::role_details("samepassword");
+  details.set("username", "samepassword");
+  const auto r = datahub::test_connection(details, "POSTGRESQL");
+  CHECK(r.failure == TestFailure::authentication_failed);
+  CHECK(r.message.find("samepassword") == std::string::npos);
+  CHECK(r.message.find("********") != std::string::npos);
+}
+
+TEST_CASE("bad options and unknown ids are errors, not results") {
+  test::clear_table();
+  CHECK_THROWS_AS(datahub::test_connection(test::store(), 999999), datahub::NotFound);
+  CHECK_THROWS_AS(datahub::test_connection(test::role_details(), "POSTGRESQL", {std::chrono::milliseconds(5)}),
+                  datahub::InvalidArgument);
+  CHECK_THROWS_AS(datahub::test_connection(test::role_details(), "MYSQL"), datahub::InvalidArgument);
+}

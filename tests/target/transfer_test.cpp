@@ -1,0 +1,202 @@
+// export -> empty table -> import gives the same records; secrets never in clear.
+#include "support.hpp"
+
+#include <datahub/transfer.hpp>
+
+#include <doctest/doctest.h>
+
+#include <sstream>
+
+using datahub::Secrets;
+
+namespace {
+
+const std::string kPassphrase = "correct horse battery staple";
+
+// Three records: a hostile password, no description, no password; one updated later.
+std::vector<datahub::Connection> seed_records() {
+  test::clear_table();
+  auto& store = test::store();
+  datahub::NewConnection a;
+  a.name = "Production DB";
+  a.description = "Main production database";
+  a.details = test::role_details();
+  a.tags = {"production", "main"};
+  datahub::NewConnection b;
+  b.name = "Reporting";
+  b.details.set("host", "reports.internal").set("database", "rep").set("username", "ro").set("password", "pw-B-MARKER");
+  datahub::NewConnection c;
+  c.name = "No secret";
+  c.details.set("host", "/run/postgresql").set("database", "x").set("username", "y");
+  c.tags = {"local"};
+  store.create(a, "user_01");
+  const auto second = store.create(b, "user_02");
+  store.create(c, "user_03");
+  datahub::ConnectionPatch patch;
+  patch.tags = std::vector<std::string>{"reports"};
+  store.update(second.id, patch, "user_04", second.updated_at);
+  return store.list({}, Secrets::reveal).items;
+}
+
+std::string export_text(const datahub::ExportOptions& options = {}) {
+  std::ostringstream out;
+  datahub::export_connections(test::store(), out, options);
+  return out.str();
+}
+
+datahub::ImportReport import_text(const std::string& text, std::function<std::string()> passphrase = {}) {
+  std::istringstream in(text);
+  datahub::ImportOptions options;
+  options.passphrase = std::move(passphrase);
+  return datahub::import_connections(test::store(), in, options);
+}
+
+void check_same(const datahub::Connection& x, const datahub::Connection& y) {
+  CHECK(x.id == y.id);
+  CHECK(x.name == y.name);
+  CHECK(x.description == y.description);
+  CHECK(x.type == y.type);
+  CHECK(x.details == y.details);
+  CHECK(x.tags == y.tags);
+  CHECK(x.created_at == y.created_at);
+  CHECK(x.created_by == y.created_by);
+  CHECK(x.updated_at == y.updated_at);
+  CHECK(x.updated_by == y.updated_by);
+}
+
+datahub::ExportOptions sealed(datahub::PassphraseKdf kdf = datahub::PassphraseKdf::argon2id) {
+  datahub::ExportOptions options;
+  options.passphrase = kPassphrase;
+  options.kdf = kdf;
+  return options;
+}
+
+}  // namespace
+
+TEST_CASE("sealed round trip: export, empty table, import gives the same records, passwords included") {
+  const auto before = seed_records();
+  const std::string text = export_text(sealed());
+  CHECK(text.find("s3 cr") == std::string::npos);
+  CHECK(text.find("pw-B-MARKER") == std::string::npos);
+  CHECK(text.find("\"sealed_secrets\"") != std::string::npos);
+  CHECK(text.find("\"alg\":\"argon2id\"") != std::string::npos);
+
+  test::clear_table();
+  const auto report = import_text(text, [] { return kPassphrase; });
+  CHECK(report.errors.empty());
+  CHECK(report.written);
+  CHECK(report.records == 3);
+  CHECK(report.sealed == 2);
+  const auto after = test::store().list({}, Secrets::reveal).items;
+  REQUIRE(after.size() == before.size());
+  for (std::size_t i = 0; i < before.size(); ++i) check_same(before[i], after[i]);
+
+  // The id sequence moved past the restored ids.
+  datahub::NewConnection next;
+  next.name = "after import";
+  next.details.set("host", "h").set("database", "d").set("username", "u");
+  CHECK(test::store().create(next, "t").id > before.back().id);
+}
+
+TEST_CASE("scrypt works as the key stretcher too") {
+  const auto before = seed_records();
+  const std::string text = export_text(sealed(datahub::PassphraseKdf::scrypt));
+  CHECK(text.find("\"alg\":\"scrypt\"") != std::string::npos);
+  test::clear_table();
+  CHECK(import_text(text, [] { return kPassphrase; }).written);
+  CHECK(test::store().get(before.front().id, Secrets::reveal).details == before.front().details);
+}
+
+TEST_CASE("without a passphrase secrets are left out and listed; import brings the rest back") {
+  const auto before = seed_records();
+  const std::string text = export_text();
+  CHECK(text.find("s3 cr") == std::string::npos);
+  CHECK(text.find("pw-B-MARKER") == std::string::npos);
+  CHECK(text.find("\"redacted\":[\"password\"]") != std::string::npos);
+  CHECK(text.find("sealed_secrets") == std::string::npos);
+
+  test::clear_table();
+  const auto report = import_text(text);
+  CHECK(report.written);
+  CHECK(report.without_secrets == 2);
+  const auto restored = test::store().get(before.front().id, Secrets::reveal);
+  CHECK(restored.details.find("password") == nullptr);
+  CHECK(restored.details.find_string("host") != nullptr);
+}
+
+TEST_CASE("a wrong or missing passphrase fails every sealed line and writes nothing") {
+  seed_records();
+  const std::string text = export_text(sealed());
+  test::clear_table();
+  auto report = import_text(text, [] { return std::string("wrong passphrase!"); });
+  CHECK_FALSE(report.written);
+  REQUIRE(report.errors.size() == 2);
+  CHECK(report.errors[0].line == 1);
+  CHECK(report.errors[0].code == datahub::ErrorCode::integrity);
+  CHECK(report.errors[0].message.find("wrong passphrase") != std::string::npos);
+  CHECK(test::row_count() == 0);
+
+  report = import_text(text);
+  REQUIRE(report.errors.size() == 2);
+  CHECK(report.errors[0].code == datahub::ErrorCode::key_unavailable);
+  CHECK(test::row_count() == 0);
+}
+
+TEST_CASE("bad lines are reported by number, with the field, and nothing is imported") {
+  seed_records();
+  std::istringstream lines(export_text(sealed()));
+  std::string first, second, third;
+  std::getline(lines, first);
+  std::getline(lines, second);
+  std::getline(lines, third);
+  // Line 2: pointed at another host without the passphrase: its secrets no longer open.
+  std::string moved = second;
+  moved.replace(moved.find("reports.internal"), 16, "attacker.example");
+  // Line 4: a name too long; line 5: not JSON; line 6: an unknown column; line 7: id repeated.
+  std::string long_name = third;
+  long_name.replace(long_name.find("No secret"), 9, std::string(120, 'n'));
+  const std::string text = first + "\n" + moved + "\n\n" + long_name + "\n{not json\n" +
+                           R"({"id":9,"nme":"x"})" + "\n" + first + "\n";
+  test::clear_table();
+  const auto report = import_text(text, [] { return kPassphrase; });
+  CHECK_FALSE(report.written);
+  CHECK(test::row_count() == 0);
+  REQUIRE(report.errors.size() == 5);
+  CHECK(report.errors[0].line == 2);
+  CHECK(report.errors[0].code == datahub::ErrorCode::integrity);
+  CHECK(report.errors[1].line == 4);
+  CHECK(report.errors[1].message.rfind("name:", 0) == 0);
+  CHECK(report.errors[2].line == 5);
+  CHECK(report.errors[3].line == 6);
+  CHECK(report.errors[3].message.rfind("nme:", 0) == 0);
+  CHECK(report.errors[4].line == 7);
+  CHECK(report.errors[4].message.find("line 1") != std::string::npos);
+  for (const auto& e : report.errors) CHECK(e.message.find("s3 cr") == std::string::npos);
+}
+
+TEST_CASE("importing over existing ids is a conflict and changes nothing") {
+  seed_records();
+  const std::string text = export_text(sealed());
+  CHECK_THROWS_AS(import_text(text, [] { return kPassphrase; }), datahub::Conflict);
+  CHECK(test::row_count() == 3);
+}
+
+TEST_CASE("a dry run checks everything and writes nothing; a short passphrase is refused") {
+  seed_records();
+  const std::string text = export_text(sealed());
+  test::clear_table();
+  std::istringstream in(text);
+  datahub::ImportOptions options;
+  options.passphrase = [] { return kPassphrase; };
+  options.dry_run = true;
+  const auto report = datahub::import_connections(test::store(), in, options);
+  CHECK(report.errors.empty());
+  CHECK(report.records == 3);
+  CHECK_FALSE(report.written);
+  CHECK(test::row_count() == 0);
+
+  datahub::ExportOptions weak;
+  weak.passphrase = "short";
+  std::ostringstream out;
+  CHECK_THROWS_AS(datahub::export_connections(test::store(), out, weak), datahub::InvalidArgument);
+}
