@@ -139,69 +139,10 @@ datahub::ListQuery parse_query(const char* json) {
 
 namespace {
 
-void write_string(Writer& w, const std::string& s) {
-  w.String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
-}
-
-void write_strings(Writer& w, const std::vector<std::string>& items) {
-  w.StartArray();
-  for (const auto& s : items) write_string(w, s);
-  w.EndArray();
-}
-
-void write_details(Writer& w, const datahub::Details& details) {
-  w.StartObject();
-  for (const auto& [name, value] : details) {
-    write_string(w, name);
-    if (const auto* s = std::get_if<std::string>(&value)) {
-      write_string(w, *s);
-    } else {
-      w.Int64(std::get<std::int64_t>(value));
-    }
-  }
-  w.EndObject();
-}
-
+// The record's JSON comes from the library (datahub::to_json), in wiped memory.
 void write_connection(Writer& w, const datahub::Connection& c) {
-  w.StartObject();
-  w.Key("id");
-  w.Int64(c.id);
-  w.Key("name");
-  write_string(w, c.name);
-  w.Key("description");
-  if (c.description) write_string(w, *c.description); else w.Null();
-  w.Key("type");
-  write_string(w, c.type);
-  w.Key("connection_details");
-  if (c.error) w.Null(); else write_details(w, c.details);
-  w.Key("redacted");
-  write_strings(w, c.redacted);
-  w.Key("tags");
-  write_strings(w, c.tags);
-  w.Key("created_at");
-  write_string(w, datahub::format_timestamp(c.created_at));
-  w.Key("created_by");
-  write_string(w, c.created_by);
-  w.Key("updated_at");
-  write_string(w, datahub::format_timestamp(c.updated_at));
-  w.Key("updated_by");
-  write_string(w, c.updated_by);
-  w.Key("key_id");
-  write_string(w, c.key_id);
-  w.Key("alg");
-  write_string(w, c.alg);
-  w.Key("stale");
-  w.Bool(c.stale);
-  if (c.error) {
-    w.Key("error");
-    w.StartObject();
-    w.Key("code");
-    w.Int(static_cast<int>(c.error->code));
-    w.Key("message");
-    write_string(w, c.error->message);
-    w.EndObject();
-  }
-  w.EndObject();
+  const datahub::SecretBytes json = datahub::to_json(c);
+  w.RawValue(reinterpret_cast<const char*>(json.data()), json.size(), rapidjson::kObjectType);
 }
 
 void write_item_array(Writer& w, const std::vector<datahub::Connection>& items) {

@@ -13,9 +13,6 @@ using dhc_capi::require;
 
 namespace {
 
-using dhc_capi::Buffer;
-using dhc_capi::Writer;
-
 datahub::RotateOptions parse_rotate_options(const char* json) {
   datahub::RotateOptions options;
   if (json == nullptr || *json == '\0') return options;
@@ -32,23 +29,7 @@ datahub::RotateOptions parse_rotate_options(const char* json) {
   return options;
 }
 
-void key(Writer& w, const char* name, std::int64_t value) {
-  w.Key(name);
-  w.Int64(value);
-}
-
-char* write_rotate_report(const datahub::RotateReport& r) {
-  Buffer buffer;
-  Writer w(buffer);
-  w.StartObject();
-  key(w, "scanned", r.scanned);
-  key(w, "rewritten", r.rewritten);
-  key(w, "skipped_changed", r.skipped_changed);
-  key(w, "failed", r.failed);
-  key(w, "remaining_estimate", r.remaining_estimate);
-  w.EndObject();
-  return dhc_capi::to_c_string(buffer);
-}
+char* write_rotate_report(const datahub::RotateReport& r) { return dhc_capi::to_c_string(datahub::to_json(r)); }
 
 struct StopRequested {};  // a progress callback asked to stop
 
@@ -82,26 +63,7 @@ extern "C" {
 DHC_API dhc_code dhc_keys_census(dhc_store* store, char** out_json, dhc_error** err) {
   return guarded(err, [&] {
     dhc_capi::start_output(out_json);
-    const datahub::KeyCensus census = dhc_capi::store_of(store).census();
-    Buffer buffer;
-    Writer w(buffer);
-    w.StartObject();
-    w.Key("primary");
-    w.String(census.primary_key_id.c_str(), static_cast<rapidjson::SizeType>(census.primary_key_id.size()));
-    w.Key("keys");
-    w.StartArray();
-    for (const auto& e : census.keys) {
-      w.StartObject();
-      w.Key("kid");
-      w.String(e.key_id.c_str(), static_cast<rapidjson::SizeType>(e.key_id.size()));
-      w.Key("alg");
-      w.String(e.alg.c_str(), static_cast<rapidjson::SizeType>(e.alg.size()));
-      key(w, "rows", e.rows);
-      w.EndObject();
-    }
-    w.EndArray();
-    w.EndObject();
-    *out_json = dhc_capi::to_c_string(buffer);
+    *out_json = dhc_capi::to_c_string(datahub::to_json(dhc_capi::store_of(store).census()));
   });
 }
 
@@ -123,24 +85,7 @@ DHC_API dhc_code dhc_keys_rotate_with_progress(dhc_store* store, const char* opt
 DHC_API dhc_code dhc_keys_verify(dhc_store* store, char** report_json, dhc_error** err) {
   return guarded(err, [&] {
     dhc_capi::start_output(report_json);
-    const datahub::VerifyReport report = dhc_capi::store_of(store).verify();
-    Buffer buffer;
-    Writer w(buffer);
-    w.StartObject();
-    key(w, "checked", report.checked);
-    w.Key("failed");
-    w.StartArray();
-    for (const auto& f : report.failed) {
-      w.StartObject();
-      key(w, "id", f.id);
-      key(w, "code", static_cast<int>(f.code));
-      w.Key("message");
-      w.String(f.message.c_str(), static_cast<rapidjson::SizeType>(f.message.size()));
-      w.EndObject();
-    }
-    w.EndArray();
-    w.EndObject();
-    *report_json = dhc_capi::to_c_string(buffer);
+    *report_json = dhc_capi::to_c_string(datahub::to_json(dhc_capi::store_of(store).verify()));
   });
 }
 

@@ -52,7 +52,10 @@ void WipingAllocator::Free(void* ptr) {
 
 void parse_strict(Document& doc, const char* json, const char* what) {
   constexpr unsigned kFlags = rapidjson::kParseValidateEncodingFlag | rapidjson::kParseIterativeFlag;
-  doc.Parse<kFlags>(json);
+  // With an explicit length RapidJSON reads through a bounded MemoryStream; the
+  // NUL-terminated overload over-reads past the terminator when a multi-byte UTF-8
+  // sequence is cut short at the end of the input (found by the fuzz corpus under ASan).
+  doc.Parse<kFlags>(json, std::strlen(json));
   if (doc.HasParseError()) {
     throw datahub::InvalidArgument(
         what, std::string("invalid JSON at offset ") + std::to_string(doc.GetErrorOffset()) +
@@ -60,11 +63,11 @@ void parse_strict(Document& doc, const char* json, const char* what) {
   }
 }
 
-char* to_c_string(const Buffer& buffer) {
-  const std::size_t n = buffer.GetSize();
+char* to_c_string(std::string_view text) {
+  const std::size_t n = text.size();
   auto* s = static_cast<char*>(std::malloc(n + 1));
   if (s == nullptr) throw std::bad_alloc();
-  std::memcpy(s, buffer.GetString(), n);
+  std::memcpy(s, text.data(), n);
   s[n] = '\0';
   return s;
 }

@@ -7,6 +7,7 @@
 #include <rapidjson/writer.h>
 
 #include <cstddef>
+#include <string_view>
 
 namespace dhc_capi {
 
@@ -31,7 +32,8 @@ using Writer = rapidjson::Writer<Buffer, rapidjson::UTF8<>, rapidjson::UTF8<>, W
 // cannot overflow the stack). Throws InvalidArgument(what, ...) without quoting the input.
 void parse_strict(Document& doc, const char* json, const char* what);
 
-// A malloc'ed, NUL-terminated copy of the buffer, for dhc_string_free(). Throws bad_alloc.
-char* to_c_string(const Buffer& buffer);
+// A malloc'ed, NUL-terminated copy of the text, for dhc_string_free(). Throws bad_alloc.
+char* to_c_string(std::string_view text);
+inline char* to_c_string(const Buffer& buffer) { return to_c_string({buffer.GetString(), buffer.GetSize()}); }
 
 }  // namespace dhc_capi

@@ -7,8 +7,6 @@
 #include <datahub/connections.h>
 #include <datahub/target.hpp>
 
-#include <cstdlib>
-#include <cstring>
 
 using dhc_capi::guarded;
 
@@ -35,11 +33,7 @@ DHC_API dhc_code dhc_connection_test(dhc_store* store, int64_t id, const char* o
   return guarded(err, [&] {
     dhc_capi::start_output(result_json);
     auto& s = dhc_capi::store_of(store);
-    const std::string json = datahub::to_json(datahub::test_connection(s, id, parse_test_options(options_json)));
-    char* out = static_cast<char*>(std::malloc(json.size() + 1));
-    if (out == nullptr) throw std::bad_alloc();
-    std::memcpy(out, json.c_str(), json.size() + 1);
-    *result_json = out;
+    *result_json = dhc_capi::to_c_string(datahub::to_json(datahub::test_connection(s, id, parse_test_options(options_json))));
   });
 }
 

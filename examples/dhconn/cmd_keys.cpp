@@ -2,9 +2,6 @@
 #include "cli_errors.hpp"
 #include "commands.hpp"
 
-#include <rapidjson/stringbuffer.h>
-#include <rapidjson/writer.h>
-
 #include <unistd.h>
 
 #include <iomanip>
@@ -13,39 +10,16 @@
 namespace dhconn {
 namespace {
 
-using Writer = rapidjson::Writer<rapidjson::StringBuffer>;
-
 struct KeysFlags {
   bool json = false, dry_run = false, reencrypt = false;
   std::size_t batch_size = 500;
 };
 
-void put(Writer& w, const char* key, const std::string& value) {
-  w.Key(key);
-  w.String(value.data(), static_cast<rapidjson::SizeType>(value.size()));
-}
-
 int run_census(const Context& context, const KeysFlags& flags) {
   auto store = context.open_store();
   const auto census = store->census();
   if (flags.json) {
-    rapidjson::StringBuffer buffer;
-    Writer w(buffer);
-    w.StartObject();
-    put(w, "primary_key_id", census.primary_key_id);
-    w.Key("keys");
-    w.StartArray();
-    for (const auto& k : census.keys) {
-      w.StartObject();
-      put(w, "key_id", k.key_id);
-      put(w, "alg", k.alg);
-      w.Key("rows");
-      w.Int64(k.rows);
-      w.EndObject();
-    }
-    w.EndArray();
-    w.EndObject();
-    std::cout << buffer.GetString() << "\n";
+    std::cout << datahub::to_json(census) << "\n";
     return kOk;
   }
   std::cout << std::left << std::setw(32) << "KEY_ID" << std::setw(10) << "ALG" << "ROWS\n";
@@ -82,9 +56,7 @@ int run_rotate(const Context& context, const KeysFlags& flags) {
   const auto r = store->rotate(options);
   if (terminal) std::cerr << "\n";
   if (flags.json) {
-    std::cout << "{\"dry_run\":" << (flags.dry_run ? "true" : "false") << ",\"scanned\":" << r.scanned
-              << ",\"rewritten\":" << r.rewritten << ",\"skipped_changed\":" << r.skipped_changed
-              << ",\"failed\":" << r.failed << "}\n";
+    std::cout << datahub::to_json(r) << "\n";
   } else {
     std::cout << (flags.dry_run ? "dry run: would rewrite " : "rewrote ") << r.rewritten << " of " << r.scanned
               << " row(s) onto key " << store->keys().primary_key_id() << "; " << r.skipped_changed
@@ -98,24 +70,7 @@ int run_verify(const Context& context, const KeysFlags& flags) {
   auto store = context.open_store();
   const auto report = store->verify(flags.batch_size);
   if (flags.json) {
-    rapidjson::StringBuffer buffer;
-    Writer w(buffer);
-    w.StartObject();
-    w.Key("checked");
-    w.Int64(report.checked);
-    w.Key("failed");
-    w.StartArray();
-    for (const auto& f : report.failed) {
-      w.StartObject();
-      w.Key("id");
-      w.Int64(f.id);
-      put(w, "code", datahub::to_string(f.code));
-      put(w, "message", f.message);
-      w.EndObject();
-    }
-    w.EndArray();
-    w.EndObject();
-    std::cout << buffer.GetString() << "\n";
+    std::cout << datahub::to_json(report) << "\n";
   } else {
     for (const auto& f : report.failed)
       std::cout << "connection " << f.id << ": " << datahub::to_string(f.code) << ": " << f.message << "\n";

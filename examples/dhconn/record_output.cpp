@@ -1,70 +1,10 @@
 #include "record_output.hpp"
 
-#include <rapidjson/stringbuffer.h>
-#include <rapidjson/writer.h>
-
 #include <algorithm>
 #include <iomanip>
 
 namespace dhconn {
 namespace {
-
-using Writer = rapidjson::Writer<rapidjson::StringBuffer>;
-
-void put(Writer& w, const std::string& s) { w.String(s.data(), static_cast<rapidjson::SizeType>(s.size())); }
-
-void write_record(Writer& w, const datahub::Connection& c) {
-  w.StartObject();
-  w.Key("id");
-  w.Int64(c.id);
-  w.Key("name");
-  put(w, c.name);
-  w.Key("description");
-  if (c.description) put(w, *c.description); else w.Null();
-  w.Key("type");
-  put(w, c.type);
-  w.Key("connection_details");
-  w.StartObject();
-  for (const auto& [name, value] : c.details) {
-    put(w, name);
-    if (const auto* s = std::get_if<std::string>(&value)) put(w, *s); else w.Int64(std::get<std::int64_t>(value));
-  }
-  w.EndObject();
-  w.Key("tags");
-  w.StartArray();
-  for (const auto& t : c.tags) put(w, t);
-  w.EndArray();
-  w.Key("created_at");
-  put(w, datahub::format_timestamp(c.created_at));
-  w.Key("created_by");
-  put(w, c.created_by);
-  w.Key("updated_at");
-  put(w, datahub::format_timestamp(c.updated_at));
-  w.Key("updated_by");
-  put(w, c.updated_by);
-  w.Key("redacted");
-  w.StartArray();
-  for (const auto& r : c.redacted) put(w, r);
-  w.EndArray();
-  w.Key("key_id");
-  put(w, c.key_id);
-  w.Key("alg");
-  put(w, c.alg);
-  w.Key("stale");
-  w.Bool(c.stale);
-  w.Key("error");
-  if (c.error) {
-    w.StartObject();
-    w.Key("code");
-    w.String(datahub::to_string(c.error->code));
-    w.Key("message");
-    put(w, c.error->message);
-    w.EndObject();
-  } else {
-    w.Null();
-  }
-  w.EndObject();
-}
 
 std::string value_text(const datahub::Details::Value& v) {
   if (const auto* s = std::get_if<std::string>(&v)) return *s;
@@ -138,19 +78,14 @@ void print_table(std::ostream& out, const std::vector<datahub::Connection>& reco
 }
 
 std::string record_json(const datahub::Connection& c) {
-  rapidjson::StringBuffer buffer;
-  Writer w(buffer);
-  write_record(w, c);
-  return {buffer.GetString(), buffer.GetSize()};
+  const datahub::SecretBytes json = datahub::to_json(c);
+  return {json.begin(), json.end()};
 }
 
 std::string records_json(const std::vector<datahub::Connection>& records) {
-  rapidjson::StringBuffer buffer;
-  Writer w(buffer);
-  w.StartArray();
-  for (const auto& c : records) write_record(w, c);
-  w.EndArray();
-  return {buffer.GetString(), buffer.GetSize()};
+  std::string out = "[";
+  for (const auto& c : records) out += (out.size() > 1 ? "," : "") + record_json(c);
+  return out + "]";
 }
 
 }  // namespace dhconn

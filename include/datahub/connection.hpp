@@ -1,6 +1,7 @@
 // The records the store takes and returns, named after the seed's columns.
 #pragma once
 
+#include <datahub/bytes.hpp>
 #include <datahub/details.hpp>
 #include <datahub/error.hpp>
 #include <datahub/export.hpp>
@@ -91,5 +92,12 @@ struct Page {
   std::vector<Connection> items;
   std::optional<std::int64_t> next_after_id;  // pass as after_id for the next page; empty at the end
 };
+
+// The record as one compact JSON object, the shape the C ABI returns: the seed's column
+// names (description null when absent, times as format_timestamp writes them), then
+// "redacted", "key_id", "alg", "stale", and, for a row whose details could not be opened,
+// "error": {"code": n, "message": "..."} with "connection_details": null. Written into
+// wiped memory, since revealed details hold secrets; not NUL-terminated.
+DATAHUB_API SecretBytes to_json(const Connection& c);
 
 }  // namespace datahub

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <datahub/error.hpp>
+#include <datahub/export.hpp>
 
 #include <cstddef>
 #include <cstdint>
@@ -56,5 +57,14 @@ struct VerifyReport {
   std::int64_t checked = 0;
   std::vector<VerifyFailure> failed;
 };
+
+// The reports as compact JSON, the shapes the C ABI returns (dhc_keys_census, _rotate,
+// _verify; codes are dhc_code numbers):
+//   {"primary": "k2", "keys": [{"kid": "k1", "alg": "A256GCM", "rows": 10}, ...]}
+//   {"scanned": n, "rewritten": n, "skipped_changed": n, "failed": n, "remaining_estimate": n}
+//   {"checked": n, "failed": [{"id": n, "code": n, "message": "..."}, ...]}
+DATAHUB_API std::string to_json(const KeyCensus& census);
+DATAHUB_API std::string to_json(const RotateReport& report);
+DATAHUB_API std::string to_json(const VerifyReport& report);
 
 }  // namespace datahub

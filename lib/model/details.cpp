@@ -128,16 +128,6 @@ Details details_from_json_value(const rapidjson::Value& object, const std::strin
   return details;
 }
 
-namespace {
-// A RapidJSON output stream into wiped memory.
-struct SecretSink {
-  using Ch = char;
-  SecretBytes& out;
-  void Put(char c) { out.push_back(static_cast<std::uint8_t>(c)); }
-  void Flush() {}
-};
-}  // namespace
-
 SecretBytes details_to_secret_json(const Details& details) {
   SecretBytes out;
   out.reserve(256);

@@ -10,6 +10,14 @@
 
 namespace datahub::model {
 
+// A RapidJSON output stream into wiped memory.
+struct SecretSink {
+  using Ch = char;
+  SecretBytes& out;
+  void Put(char c) { out.push_back(static_cast<std::uint8_t>(c)); }
+  void Flush() {}
+};
+
 // A flat object of strings and integers. Throws InvalidArgument(field, ...).
 Details details_from_json_value(const rapidjson::Value& object, const std::string& field);
 

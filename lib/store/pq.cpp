@@ -2,6 +2,8 @@
 
 #include "store/sql_error.hpp"
 
+#include <algorithm>
+
 namespace datahub::store {
 
 std::string Params::add(std::string value) {
@@ -31,10 +33,6 @@ Result exec(const SessionPool::Lease& lease, const std::string& sql, const Param
   return result;
 }
 
-}  // namespace datahub::store
-
-namespace datahub::store {
-
 Result exec_unprepared(const SessionPool::Lease& lease, const std::string& sql, const Params& params,
                        const std::string& operation) {
   PGconn* conn = lease.connection();
@@ -47,6 +45,38 @@ Result exec_unprepared(const SessionPool::Lease& lease, const std::string& sql, 
   const auto status = result ? PQresultStatus(result.get()) : PGRES_FATAL_ERROR;
   if (status != PGRES_TUPLES_OK && status != PGRES_COMMAND_OK) throw_pq_error(operation, conn, result.get());
   return result;
+}
+
+void copy_in(const SessionPool::Lease& lease, const std::string& copy_sql, const std::string& data,
+             const std::string& operation) {
+  PGconn* conn = lease.connection();
+  if (!conn) throw_lost_connection(operation, nullptr);
+  Result started(PQexec(conn, copy_sql.c_str()));
+  if (!started || PQresultStatus(started.get()) != PGRES_COPY_IN) throw_pq_error(operation, conn, started.get());
+  constexpr std::size_t kChunk = 1 << 20;  // PQputCopyData takes an int length
+  bool sent = true;
+  for (std::size_t at = 0; sent && at < data.size(); at += kChunk) {
+    const std::size_t n = std::min(kChunk, data.size() - at);
+    sent = PQputCopyData(conn, data.data() + at, static_cast<int>(n)) == 1;
+  }
+  // Ending (or aborting) the COPY is what makes the server answer, either way.
+  if (PQputCopyEnd(conn, sent ? nullptr : "datahub: sending the rows failed") != 1)
+    throw_lost_connection(operation, conn);
+  Result finished(PQgetResult(conn));
+  while (Result extra{PQgetResult(conn)}) {}  // drain to idle
+  if (!finished || PQresultStatus(finished.get()) != PGRES_COMMAND_OK) throw_pq_error(operation, conn, finished.get());
+}
+
+void append_copy_field(std::string& out, std::string_view value) {
+  for (char c : value) {
+    switch (c) {
+      case '\\': out += "\\\\"; break;
+      case '\t': out += "\\t"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      default: out += c;
+    }
+  }
 }
 
 }  // namespace datahub::store

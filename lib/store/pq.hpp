@@ -9,6 +9,7 @@
 
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace datahub::store {
@@ -38,6 +39,15 @@ Result exec(const SessionPool::Lease& lease, const std::string& sql, const Param
 // them (a rare tag wants the GIN index, a common one the primary key).
 Result exec_unprepared(const SessionPool::Lease& lease, const std::string& sql, const Params& params,
                        const std::string& operation);
+
+// Runs `copy_sql` (a COPY ... FROM STDIN in text format) and sends `data`, rows written
+// with append_copy_field, tab-separated, each ending in a newline.
+void copy_in(const SessionPool::Lease& lease, const std::string& copy_sql, const std::string& data,
+             const std::string& operation);
+
+// Appends one field in COPY's text format: backslash, tab, newline and carriage return
+// escaped, so no value can end a field or a row early. (NULL is written as \N by the caller.)
+void append_copy_field(std::string& out, std::string_view value);
 
 // Text of a result cell; "" for NULL.
 inline std::string text(const PGresult* r, int row, int column) {

@@ -1,15 +1,14 @@
 // ConnectionStore: create_many and for_each, the bulk paths.
 #include "model/validation.hpp"
+#include "store/pq.hpp"
+#include "store/record_codec.hpp"
 #include "store/sql_error.hpp"
 #include "store/store_impl.hpp"
 
 #include <datahub/connection_type.hpp>
 #include <datahub/error.hpp>
 
-#include <rapidjson/stringbuffer.h>
-#include <rapidjson/writer.h>
-
-#include <unordered_map>
+#include <chrono>
 
 namespace datahub {
 namespace {
@@ -34,9 +33,26 @@ Prepared prepare(const NewConnection& input, std::size_t index) {
   }
 }
 
-void write_string(rapidjson::Writer<rapidjson::StringBuffer>& w, const char* key, const std::string& value) {
-  w.Key(key);
-  w.String(value.data(), static_cast<rapidjson::SizeType>(value.size()));
+// One row of the COPY: id, name, description, type, connection_details, tags, created_by,
+// updated_by.
+void append_row(std::string& out, long long id, const Prepared& p, const std::string& envelope,
+                const std::string& actor) {
+  out += std::to_string(id);
+  out += '\t';
+  store::append_copy_field(out, p.input->name);
+  out += '\t';
+  if (p.input->description) store::append_copy_field(out, *p.input->description); else out += "\\N";
+  out += '\t';
+  store::append_copy_field(out, p.input->type);
+  out += '\t';
+  store::append_copy_field(out, envelope);
+  out += '\t';
+  store::append_copy_field(out, store::tags_to_array_literal(p.tags));
+  for (int i = 0; i < 2; ++i) {
+    out += '\t';
+    store::append_copy_field(out, actor);
+  }
+  out += '\n';
 }
 
 }  // namespace
@@ -53,68 +69,42 @@ std::vector<Connection> ConnectionStore::create_many(const std::vector<NewConnec
   std::string by(actor);
   try {
     auto lease = impl_->pool.lease();
-    soci::session& sql = lease.session();
-    soci::transaction tx(sql);
+    soci::transaction tx(lease.session());
+    // Every row gets the transaction's start time: created_at and updated_at default to now().
+    const auto now = store::exec(lease, "SELECT CAST(extract(epoch FROM now()) * 1000000 AS bigint)", {},
+                                 "create_many");
+    const Timestamp stamp{std::chrono::microseconds(store::integer(now.get(), 0, 0))};
+    std::string rows;
     for (std::size_t start = 0; start < prepared.size(); start += kBatchRows) {
       const std::size_t count = std::min(kBatchRows, prepared.size() - start);
       // Ids first: each ciphertext is bound to its row.
-      long long n = static_cast<long long>(count);
-      std::vector<long long> ids;
-      soci::rowset<long long> id_rows = (sql.prepare <<
-          "SELECT nextval(pg_get_serial_sequence('database_connections', 'id')) "
-          "FROM generate_series(1, CAST(:n AS integer))", soci::use(n, "n"));
-      for (long long id : id_rows) ids.push_back(id);
-
-      rapidjson::StringBuffer buffer;
-      rapidjson::Writer<rapidjson::StringBuffer> w(buffer);
-      w.StartArray();
+      store::Params n;
+      n.add(static_cast<long long>(count));
+      const auto ids = store::exec(lease,
+                                   "SELECT nextval(pg_get_serial_sequence('database_connections', 'id')) "
+                                   "FROM generate_series(1, CAST($1 AS integer))",
+                                   n, "create_many");
+      rows.clear();
       for (std::size_t i = 0; i < count; ++i) {
-        const Prepared& p = prepared[start + i];
-        w.StartObject();
-        w.Key("id");
-        w.Int64(ids[i]);
-        write_string(w, "name", p.input->name);
-        w.Key("description");
-        if (p.input->description) w.String(p.input->description->c_str(), static_cast<rapidjson::SizeType>(p.input->description->size()));
-        else w.Null();
-        write_string(w, "type", p.input->type);
-        const std::string envelope = impl_->codec.seal(p.details, ids[i]);
-        w.Key("details");
-        w.RawValue(envelope.c_str(), envelope.size(), rapidjson::kObjectType);
-        w.Key("tags");
-        w.StartArray();
-        for (const auto& tag : p.tags) w.String(tag.c_str(), static_cast<rapidjson::SizeType>(tag.size()));
-        w.EndArray();
-        w.EndObject();
+        const long long id = store::integer(ids.get(), static_cast<int>(i), 0);
+        append_row(rows, id, prepared[start + i], impl_->codec.seal(prepared[start + i].details, id), by);
       }
-      w.EndArray();
-      std::string rows(buffer.GetString(), buffer.GetSize());
-
-      std::unordered_map<long long, std::pair<long long, long long>> stamps;
-      soci::rowset<soci::row> inserted = (sql.prepare <<
-          "INSERT INTO database_connections "
-          "(id, name, description, type, connection_details, tags, created_by, updated_by) "
-          "SELECT v.id, v.name, v.description, v.type, v.details, "
-          "ARRAY(SELECT jsonb_array_elements_text(v.tags)), :created_by, :updated_by "
-          "FROM jsonb_to_recordset(CAST(:rows AS jsonb)) AS "
-          "v(id integer, name text, description text, type text, details jsonb, tags jsonb) "
-          "RETURNING CAST(id AS bigint), CAST(extract(epoch FROM created_at) * 1000000 AS bigint), "
-          "CAST(extract(epoch FROM updated_at) * 1000000 AS bigint)",
-          soci::use(rows, "rows"), soci::use(by, "created_by"), soci::use(by, "updated_by"));
-      for (const auto& r : inserted) stamps[r.get<long long>(0)] = {r.get<long long>(1), r.get<long long>(2)};
+      store::copy_in(lease,
+                     "COPY database_connections (id, name, description, type, connection_details, tags, "
+                     "created_by, updated_by) FROM STDIN",
+                     rows, "create_many");
 
       for (std::size_t i = 0; i < count; ++i) {
         const Prepared& p = prepared[start + i];
         Connection c;
-        c.id = ids[i];
+        c.id = store::integer(ids.get(), static_cast<int>(i), 0);
         c.name = p.input->name;
         c.description = p.input->description;
         c.type = p.input->type;
         c.details = p.details;
         c.redacted = store::redact(c.details, c.type);
         c.tags = p.tags;
-        c.created_at = Timestamp(std::chrono::microseconds(stamps[ids[i]].first));
-        c.updated_at = Timestamp(std::chrono::microseconds(stamps[ids[i]].second));
+        c.created_at = c.updated_at = stamp;
         c.created_by = c.updated_by = by;
         c.key_id = impl_->options.keys->primary_key_id();
         c.alg = impl_->options.cipher;

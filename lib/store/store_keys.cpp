@@ -17,6 +17,7 @@ struct SealedRow {
   long long id = 0;
   std::string envelope;
   long long updated_us = 0;
+  std::string mid, edk;  // unique to this sealing (mid) and wrapping (edk): "unchanged" tokens
 };
 
 // A batch of sealed rows, by id. `where` is a fixed fragment; its values are parameters.
@@ -24,22 +25,23 @@ std::vector<SealedRow> read_sealed(const store::SessionPool::Lease& lease, const
                                    const store::Params& params, const std::string& operation) {
   const auto result = store::exec(lease,
                                   "SELECT id, CAST(connection_details AS text), "
-                                  "CAST(extract(epoch FROM updated_at) * 1000000 AS bigint) "
+                                  "CAST(extract(epoch FROM updated_at) * 1000000 AS bigint), "
+                                  "connection_details->>'mid', connection_details->>'edk' "
                                   "FROM database_connections WHERE " + where,
                                   params, operation);
   std::vector<SealedRow> rows(static_cast<std::size_t>(PQntuples(result.get())));
   for (std::size_t i = 0; i < rows.size(); ++i) {
     const int row = static_cast<int>(i);
     rows[i] = {store::integer(result.get(), row, 0), store::text(result.get(), row, 1),
-               store::integer(result.get(), row, 2)};
+               store::integer(result.get(), row, 2), store::text(result.get(), row, 3),
+               store::text(result.get(), row, 4)};
   }
   return rows;
 }
 
 struct Rewrite {
-  long long id;
-  std::string old_envelope, new_envelope;
-  long long updated_us;
+  const SealedRow* old;
+  std::string new_envelope;
 };
 
 std::string to_json(const std::vector<Rewrite>& rewrites) {
@@ -49,31 +51,37 @@ std::string to_json(const std::vector<Rewrite>& rewrites) {
   for (const auto& r : rewrites) {
     w.StartObject();
     w.Key("id");
-    w.Int64(r.id);
-    w.Key("old");
-    w.String(r.old_envelope.c_str(), static_cast<rapidjson::SizeType>(r.old_envelope.size()));
-    w.Key("new");
-    w.String(r.new_envelope.c_str(), static_cast<rapidjson::SizeType>(r.new_envelope.size()));
+    w.Int64(r.old->id);
+    w.Key("mid");
+    w.String(r.old->mid.c_str(), static_cast<rapidjson::SizeType>(r.old->mid.size()));
+    w.Key("edk");
+    w.String(r.old->edk.c_str(), static_cast<rapidjson::SizeType>(r.old->edk.size()));
     w.Key("updated_us");
-    w.Int64(r.updated_us);
+    w.Int64(r.old->updated_us);
+    w.Key("new");  // an object, not a string: the server parses it once
+    w.RawValue(r.new_envelope.c_str(), r.new_envelope.size(), rapidjson::kObjectType);
     w.EndObject();
   }
   w.EndArray();
   return {buffer.GetString(), buffer.GetSize()};
 }
 
-// Writes the batch in one statement; a row is written only if neither its envelope nor
-// its updated_at changed since it was read. Returns the ids written.
-std::vector<long long> write_rewrites(soci::session& sql, const std::vector<Rewrite>& rewrites) {
-  std::string batch = to_json(rewrites);
-  std::vector<long long> written;
-  soci::rowset<long long> ids = (sql.prepare <<
-      "UPDATE database_connections AS t SET connection_details = CAST(v.new AS jsonb) "
-      "FROM jsonb_to_recordset(CAST(:batch AS jsonb)) AS v(id integer, old text, new text, updated_us bigint) "
-      "WHERE t.id = v.id AND t.connection_details = CAST(v.old AS jsonb) "
+// Writes the batch in one statement; a row is written only if it is unchanged since it was
+// read: same updated_at, and the same message id and wrapped key, which every seal and every
+// re-wrap draws afresh (comparing them is much cheaper than comparing whole envelopes).
+// Returns the ids written.
+std::vector<long long> write_rewrites(const store::SessionPool::Lease& lease, const std::vector<Rewrite>& rewrites) {
+  store::Params p;
+  const std::string batch = p.add(to_json(rewrites));
+  const auto result = store::exec(lease,
+      "UPDATE database_connections AS t SET connection_details = v.new "
+      "FROM jsonb_to_recordset(CAST(" + batch + " AS jsonb)) "
+      "AS v(id integer, mid text, edk text, updated_us bigint, new jsonb) "
+      "WHERE t.id = v.id AND t.connection_details->>'mid' = v.mid AND t.connection_details->>'edk' = v.edk "
       "AND CAST(extract(epoch FROM t.updated_at) * 1000000 AS bigint) = v.updated_us "
-      "RETURNING CAST(t.id AS bigint)", soci::use(batch, "batch"));
-  for (long long id : ids) written.push_back(id);
+      "RETURNING CAST(t.id AS bigint)", p, "rotate");
+  std::vector<long long> written(static_cast<std::size_t>(PQntuples(result.get())));
+  for (std::size_t i = 0; i < written.size(); ++i) written[i] = store::integer(result.get(), static_cast<int>(i), 0);
   return written;
 }
 
@@ -121,7 +129,7 @@ RotateReport ConnectionStore::rotate(const RotateOptions& options) {
   const auto& codec = impl_->codec;
   const std::string primary = codec.keys().primary_key_id();
   // Which rows need work: under another key, or (re-encrypting) under another cipher.
-  // Appends the filter to `sql`, its values to `p`.
+  // Returns the filter; its values are added to `p`.
   auto needs_work = [&](store::Params& p) {
     std::string filter = "(connection_details->>'kid' IS DISTINCT FROM " + p.add(primary);
     if (options.reencrypt) filter += " OR connection_details->>'alg' IS DISTINCT FROM " + p.add(codec.cipher_name());
@@ -142,7 +150,6 @@ RotateReport ConnectionStore::rotate(const RotateOptions& options) {
     for (bool more = true; more;) {
       {  // the session goes back to the pool before progress() runs
         auto lease = impl_->pool.lease();
-        soci::session& sql = lease.session();
         store::Params p;
         std::string where = "id > CAST(" + p.add(after) + " AS bigint) AND ";
         where += needs_work(p);
@@ -157,8 +164,7 @@ RotateReport ConnectionStore::rotate(const RotateOptions& options) {
           std::vector<Rewrite> rewrites;
           for (const auto& row : rows) {
             try {
-              rewrites.push_back({row.id, row.envelope, codec.rotate(row.envelope, row.id, options.reencrypt),
-                                  row.updated_us});
+              rewrites.push_back({&row, codec.rotate(row.envelope, row.id, options.reencrypt)});
             } catch (const Error&) {
               ++report.failed;  // verify() names it and says why
             }
@@ -167,13 +173,13 @@ RotateReport ConnectionStore::rotate(const RotateOptions& options) {
             report.rewritten += static_cast<std::int64_t>(rewrites.size());
             break;
           }
-          const auto written = write_rewrites(sql, rewrites);
+          const auto written = write_rewrites(lease, rewrites);
           report.rewritten += static_cast<std::int64_t>(written.size());
           if (written.size() == rewrites.size()) break;
           // Rows edited since we read them: re-read those still needing work and try again.
           std::vector<long long> changed;
           for (const auto& r : rewrites) {
-            if (std::find(written.begin(), written.end(), r.id) == written.end()) changed.push_back(r.id);
+            if (std::find(written.begin(), written.end(), r.old->id) == written.end()) changed.push_back(r.old->id);
           }
           if (attempt >= options.retries) {
             report.skipped_changed += static_cast<std::int64_t>(changed.size());

@@ -2,6 +2,7 @@
 
 #include "crypto/base64.hpp"
 #include "model/details_json.hpp"
+#include "model/record_json.hpp"
 
 #include <datahub/connection_type.hpp>
 #include <datahub/error.hpp>
@@ -21,13 +22,8 @@ using Value = rapidjson::Value;
 
 constexpr char kAadLabel[] = "datahub.connections.export.v1";
 
-void put(Writer& w, const std::string& s) { w.String(s.data(), static_cast<rapidjson::SizeType>(s.size())); }
-
-void put_strings(Writer& w, const std::vector<std::string>& list) {
-  w.StartArray();
-  for (const auto& s : list) put(w, s);
-  w.EndArray();
-}
+void put(Writer& w, const std::string& s) { model::write_text(w, s); }
+void put_strings(Writer& w, const std::vector<std::string>& list) { model::write_texts(w, list); }
 
 void put_sealed(Writer& w, const SealedSecrets& s) {
   const bool argon = s.kdf.alg == "argon2id";
@@ -141,27 +137,7 @@ std::string write_line(const ExportLine& line) {
   rapidjson::StringBuffer buffer;
   Writer w(buffer);
   w.StartObject();
-  w.Key("id");
-  w.Int64(c.id);
-  w.Key("name");
-  put(w, c.name);
-  w.Key("description");
-  if (c.description) put(w, *c.description); else w.Null();
-  w.Key("type");
-  put(w, c.type);
-  w.Key("connection_details");
-  SecretBytes details = model::details_to_secret_json(c.details);  // no secrets here; reuses the writer
-  w.RawValue(reinterpret_cast<const char*>(details.data()), details.size(), rapidjson::kObjectType);
-  w.Key("tags");
-  put_strings(w, c.tags);
-  w.Key("created_at");
-  put(w, format_timestamp(c.created_at));
-  w.Key("created_by");
-  put(w, c.created_by);
-  w.Key("updated_at");
-  put(w, format_timestamp(c.updated_at));
-  w.Key("updated_by");
-  put(w, c.updated_by);
+  model::write_columns(w, c);
   if (!line.redacted.empty()) {
     w.Key("redacted");
     put_strings(w, line.redacted);

@@ -192,16 +192,16 @@ def test_keys(cli):
     for i in range(3):
         add(cli, "k-%d" % i, "pw-%d" % i)
     census = json.loads(cli.run("keys", "census", "--json", expect=OK).out)
-    assert census["primary_key_id"] == "cli-k1" and census["keys"][0]["rows"] == 3
+    assert census["primary"] == "cli-k1" and census["keys"][0]["rows"] == 3
     key2 = harness.new_key()
     both = {"DATAHUB_CONNECTIONS_KEYS": "cli-k2:%s,cli-k1:%s" % (key2, KEY1)}
     dry = cli.run("keys", "rotate", "--dry-run", env=both, expect=OK)
     assert "would rewrite 3" in dry.out, dry
-    assert json.loads(cli.run("keys", "census", "--json", env=both, expect=OK).out)["keys"][0]["key_id"] == "cli-k1"
+    assert json.loads(cli.run("keys", "census", "--json", env=both, expect=OK).out)["keys"][0]["kid"] == "cli-k1"
     rotated = cli.run("keys", "rotate", "--batch-size", "1", env=both, expect=OK)
     assert "rotate: " in rotated.err and "\r" not in rotated.err, rotated  # plain lines off a terminal
     census = json.loads(cli.run("keys", "census", "--json", env=both, expect=OK).out)
-    assert [(k["key_id"], k["rows"]) for k in census["keys"]] == [("cli-k2", 3)]
+    assert [(k["kid"], k["rows"]) for k in census["keys"]] == [("cli-k2", 3)]
     assert "all open" in cli.run("keys", "verify", env=both, expect=OK).out
     report = json.loads(cli.run("keys", "verify", "--json", expect=KEY).out)  # only the old key
     assert report["checked"] == 3 and len(report["failed"]) == 3

@@ -28,6 +28,27 @@ TEST_CASE("create_many writes every record with ids and timestamps, in input ord
   CHECK(created[0].id < created[2499].id);
 }
 
+TEST_CASE("create_many keeps COPY's and arrays' metacharacters as they were written") {
+  test::clear_table();
+  const std::string nasty = "a\tb\nc\rd\\e\\.f\\N \"g\" {h,i} NULL '; DROP TABLE x; --";
+  auto c = test::sample("meta " + std::string("\\.\t\\N"), "pw\t\\\n");
+  c.description = nasty;
+  c.tags = {nasty, "\\", "\\N", "NULL", ",", "{}"};
+  c.details.set("application_name", "app\\\tname");
+  const auto created = test::store().create_many({c, test::sample("after")}, "actor\twith\\tab");
+  REQUIRE(created.size() == 2);
+  const auto got = test::store().get(created[0].id, datahub::Secrets::reveal);
+  CHECK(got.name == c.name);
+  CHECK(got.description == c.description);
+  CHECK(got.tags == c.tags);
+  CHECK(*got.details.find_string("password") == "pw\t\\\n");
+  CHECK(*got.details.find_string("application_name") == "app\\\tname");
+  CHECK(got.created_by == "actor\twith\\tab");
+  CHECK(got.updated_by == got.created_by);
+  CHECK(got.created_at == created[0].created_at);
+  CHECK(test::store().get(created[1].id).name == "after");
+}
+
 TEST_CASE("create_many with one invalid record writes nothing and names it") {
   test::clear_table();
   std::vector<datahub::NewConnection> inputs(5, test::sample("fine"));

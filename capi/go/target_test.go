@@ -1,0 +1,42 @@
+package connections_test
+
+import (
+	"encoding/json"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	connections "datahub.example/connections"
+)
+
+func TestTestReportsAnUnreachableTargetWithoutThePassword(t *testing.T) {
+	s, p := openStore(t)
+	c, err := s.Create(connections.NewConnection{Name: p + "unreachable", Type: connections.TypePostgreSQL,
+		Details: connections.Details{"host": "127.0.0.1", "port": int64(1), "database": "d",
+			"username": "u", "password": "go-never-shown"}}, "go-test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := s.Test(c.ID, 3*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.OK || r.Failure == nil || *r.Failure != "unreachable" {
+		t.Fatalf("want a failed test with failure \"unreachable\", got %+v", r)
+	}
+	if body, _ := json.Marshal(r); strings.Contains(string(body), "go-never-shown") {
+		t.Fatalf("the password is in the result: %s", body)
+	}
+}
+
+func TestTestRejectsAnOutOfRangeTimeoutAndAMissingID(t *testing.T) {
+	s, _ := openStore(t)
+	if _, err := s.Test(1, time.Millisecond); !errors.Is(err, connections.ErrInvalidArgument) {
+		t.Fatalf("timeout 1 ms: want ErrInvalidArgument, got %v", err)
+	}
+	if _, err := s.Test(-1, 0); !errors.Is(err, connections.ErrNotFound) &&
+		!errors.Is(err, connections.ErrInvalidArgument) {
+		t.Fatalf("id -1: want ErrNotFound or ErrInvalidArgument, got %v", err)
+	}
+}
