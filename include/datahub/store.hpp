@@ -91,9 +91,10 @@ class DATAHUB_API ConnectionStore {
   Connection create(const NewConnection& connection, std::string_view actor);
 
   // Creates every connection, or none: all are validated first (InvalidArgument names
-  // "connections[i].<field>"), then written in batches of 1000 rows, one round trip per
-  // batch for ids and one for the rows, all in one transaction. Returns the stored records
-  // in input order.
+  // "connections[i].<field>"), then, in one transaction, one round trip takes every id and
+  // one COPY streams the rows, sealed 1000 at a time (on a helper thread when there is more
+  // than one batch, so sealing overlaps the server's work). Returns the stored records in
+  // input order; every one has the transaction's time as created_at and updated_at.
   std::vector<Connection> create_many(const std::vector<NewConnection>& connections,
                                       std::string_view actor);
 

@@ -47,24 +47,34 @@ Result exec_unprepared(const SessionPool::Lease& lease, const std::string& sql, 
   return result;
 }
 
-void copy_in(const SessionPool::Lease& lease, const std::string& copy_sql, const std::string& data,
-             const std::string& operation) {
-  PGconn* conn = lease.connection();
-  if (!conn) throw_lost_connection(operation, nullptr);
-  Result started(PQexec(conn, copy_sql.c_str()));
-  if (!started || PQresultStatus(started.get()) != PGRES_COPY_IN) throw_pq_error(operation, conn, started.get());
-  constexpr std::size_t kChunk = 1 << 20;  // PQputCopyData takes an int length
-  bool sent = true;
-  for (std::size_t at = 0; sent && at < data.size(); at += kChunk) {
-    const std::size_t n = std::min(kChunk, data.size() - at);
-    sent = PQputCopyData(conn, data.data() + at, static_cast<int>(n)) == 1;
+CopyIn::CopyIn(const SessionPool::Lease& lease, const std::string& copy_sql, std::string operation)
+    : conn_(lease.connection()), operation_(std::move(operation)) {
+  if (!conn_) throw_lost_connection(operation_, nullptr);
+  Result started(PQexec(conn_, copy_sql.c_str()));
+  if (!started || PQresultStatus(started.get()) != PGRES_COPY_IN) throw_pq_error(operation_, conn_, started.get());
+}
+
+CopyIn::~CopyIn() {
+  if (!open_) return;
+  if (PQputCopyEnd(conn_, "datahub: abandoned") == 1) {
+    while (Result r{PQgetResult(conn_)}) {}  // back to idle (in a failed transaction)
   }
-  // Ending (or aborting) the COPY is what makes the server answer, either way.
-  if (PQputCopyEnd(conn, sent ? nullptr : "datahub: sending the rows failed") != 1)
-    throw_lost_connection(operation, conn);
-  Result finished(PQgetResult(conn));
-  while (Result extra{PQgetResult(conn)}) {}  // drain to idle
-  if (!finished || PQresultStatus(finished.get()) != PGRES_COMMAND_OK) throw_pq_error(operation, conn, finished.get());
+}
+
+void CopyIn::send(const std::string& rows) {
+  constexpr std::size_t kChunk = 1 << 20;  // PQputCopyData takes an int length
+  for (std::size_t at = 0; at < rows.size(); at += kChunk) {
+    const std::size_t n = std::min(kChunk, rows.size() - at);
+    if (PQputCopyData(conn_, rows.data() + at, static_cast<int>(n)) != 1) throw_lost_connection(operation_, conn_);
+  }
+}
+
+void CopyIn::finish() {
+  open_ = false;
+  if (PQputCopyEnd(conn_, nullptr) != 1) throw_lost_connection(operation_, conn_);
+  Result finished(PQgetResult(conn_));
+  while (Result extra{PQgetResult(conn_)}) {}  // drain to idle
+  if (!finished || PQresultStatus(finished.get()) != PGRES_COMMAND_OK) throw_pq_error(operation_, conn_, finished.get());
 }
 
 void append_copy_field(std::string& out, std::string_view value) {

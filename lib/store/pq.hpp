@@ -40,10 +40,26 @@ Result exec(const SessionPool::Lease& lease, const std::string& sql, const Param
 Result exec_unprepared(const SessionPool::Lease& lease, const std::string& sql, const Params& params,
                        const std::string& operation);
 
-// Runs `copy_sql` (a COPY ... FROM STDIN in text format) and sends `data`, rows written
-// with append_copy_field, tab-separated, each ending in a newline.
-void copy_in(const SessionPool::Lease& lease, const std::string& copy_sql, const std::string& data,
-             const std::string& operation);
+// A COPY ... FROM STDIN (text format) on the leased session, streamed: the server stores
+// rows while the caller prepares the next ones. Rows are written with append_copy_field,
+// tab-separated, each ending in a newline. Nothing else may run on the session until
+// finish(); a CopyIn dropped unfinished aborts the COPY (and so its transaction).
+class CopyIn {
+ public:
+  CopyIn(const SessionPool::Lease& lease, const std::string& copy_sql, std::string operation);
+  ~CopyIn();
+  CopyIn(const CopyIn&) = delete;
+  CopyIn& operator=(const CopyIn&) = delete;
+
+  void send(const std::string& rows);
+  // Ends the COPY and waits for the server's verdict; throws Database or Unavailable.
+  void finish();
+
+ private:
+  PGconn* conn_;
+  std::string operation_;
+  bool open_ = true;
+};
 
 // Appends one field in COPY's text format: backslash, tab, newline and carriage return
 // escaped, so no value can end a field or a row early. (NULL is written as \N by the caller.)

@@ -8,12 +8,14 @@
 #include <datahub/connection_type.hpp>
 #include <datahub/error.hpp>
 
+#include <algorithm>
 #include <chrono>
+#include <future>
 
 namespace datahub {
 namespace {
 
-constexpr std::size_t kBatchRows = 1000;
+constexpr std::size_t kBatchRows = 1000;  // rows sealed, then sent, at a time
 
 struct Prepared {
   const NewConnection* input;
@@ -63,6 +65,7 @@ std::vector<Connection> ConnectionStore::create_many(const std::vector<NewConnec
   std::vector<Prepared> prepared;
   prepared.reserve(inputs.size());
   for (std::size_t i = 0; i < inputs.size(); ++i) prepared.push_back(prepare(inputs[i], i));
+  if (prepared.empty()) return {};
 
   std::vector<Connection> out;
   out.reserve(inputs.size());
@@ -70,46 +73,56 @@ std::vector<Connection> ConnectionStore::create_many(const std::vector<NewConnec
   try {
     auto lease = impl_->pool.lease();
     soci::transaction tx(lease.session());
-    // Every row gets the transaction's start time: created_at and updated_at default to now().
-    const auto now = store::exec(lease, "SELECT CAST(extract(epoch FROM now()) * 1000000 AS bigint)", {},
-                                 "create_many");
-    const Timestamp stamp{std::chrono::microseconds(store::integer(now.get(), 0, 0))};
-    std::string rows;
+    // Every id first (each ciphertext is bound to its row), and the transaction's start time,
+    // which is every row's created_at and updated_at (both default to now()).
+    store::Params n;
+    n.add(static_cast<long long>(prepared.size()));
+    const auto ids = store::exec(lease,
+                                 "SELECT nextval(pg_get_serial_sequence('database_connections', 'id')), "
+                                 "CAST(extract(epoch FROM now()) * 1000000 AS bigint) "
+                                 "FROM generate_series(1, CAST($1 AS integer))",
+                                 n, "create_many");
+    const Timestamp stamp{std::chrono::microseconds(store::integer(ids.get(), 0, 1))};
+    auto id_of = [&](std::size_t i) { return store::integer(ids.get(), static_cast<int>(i), 0); };
+    store::CopyIn copy(lease,
+                       "COPY database_connections (id, name, description, type, connection_details, tags, "
+                       "created_by, updated_by) FROM STDIN",
+                       "create_many");
+    // One COPY, streamed a batch at a time. Sealing is client CPU and storing is server CPU,
+    // so the next batch is sealed on a helper thread while this one is sent and stored (the
+    // socket buffer alone holds too little to overlap them). `next` is declared last: on an
+    // exception it is waited for before the COPY is abandoned.
+    auto seal_batch = [&](std::size_t start) {
+      std::string rows;
+      rows.reserve(1024 * kBatchRows);
+      for (std::size_t i = start; i < std::min(prepared.size(), start + kBatchRows); ++i)
+        append_row(rows, id_of(i), prepared[i], impl_->codec.seal(prepared[i].details, id_of(i)), by);
+      return rows;
+    };
+    const auto policy = prepared.size() > kBatchRows ? std::launch::async : std::launch::deferred;
+    std::future<std::string> next = std::async(policy, seal_batch, 0);
     for (std::size_t start = 0; start < prepared.size(); start += kBatchRows) {
-      const std::size_t count = std::min(kBatchRows, prepared.size() - start);
-      // Ids first: each ciphertext is bound to its row.
-      store::Params n;
-      n.add(static_cast<long long>(count));
-      const auto ids = store::exec(lease,
-                                   "SELECT nextval(pg_get_serial_sequence('database_connections', 'id')) "
-                                   "FROM generate_series(1, CAST($1 AS integer))",
-                                   n, "create_many");
-      rows.clear();
-      for (std::size_t i = 0; i < count; ++i) {
-        const long long id = store::integer(ids.get(), static_cast<int>(i), 0);
-        append_row(rows, id, prepared[start + i], impl_->codec.seal(prepared[start + i].details, id), by);
-      }
-      store::copy_in(lease,
-                     "COPY database_connections (id, name, description, type, connection_details, tags, "
-                     "created_by, updated_by) FROM STDIN",
-                     rows, "create_many");
+      const std::string rows = next.get();
+      if (start + kBatchRows < prepared.size()) next = std::async(policy, seal_batch, start + kBatchRows);
+      copy.send(rows);
+    }
+    copy.finish();
 
-      for (std::size_t i = 0; i < count; ++i) {
-        const Prepared& p = prepared[start + i];
-        Connection c;
-        c.id = store::integer(ids.get(), static_cast<int>(i), 0);
-        c.name = p.input->name;
-        c.description = p.input->description;
-        c.type = p.input->type;
-        c.details = p.details;
-        c.redacted = store::redact(c.details, c.type);
-        c.tags = p.tags;
-        c.created_at = c.updated_at = stamp;
-        c.created_by = c.updated_by = by;
-        c.key_id = impl_->options.keys->primary_key_id();
-        c.alg = impl_->options.cipher;
-        out.push_back(std::move(c));
-      }
+    for (std::size_t i = 0; i < prepared.size(); ++i) {
+      const Prepared& p = prepared[i];
+      Connection c;
+      c.id = id_of(i);
+      c.name = p.input->name;
+      c.description = p.input->description;
+      c.type = p.input->type;
+      c.details = p.details;
+      c.redacted = store::redact(c.details, c.type);
+      c.tags = p.tags;
+      c.created_at = c.updated_at = stamp;
+      c.created_by = c.updated_by = by;
+      c.key_id = impl_->options.keys->primary_key_id();
+      c.alg = impl_->options.cipher;
+      out.push_back(std::move(c));
     }
     tx.commit();
   } catch (...) {
