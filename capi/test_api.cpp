@@ -1,4 +1,4 @@
-// The C ABI's connection test.
+// The C ABI's calls that use a stored connection: test it, or turn it into a conninfo or URI.
 #include "errors.hpp"
 #include "json_read.hpp"
 #include "secure_json.hpp"
@@ -7,6 +7,9 @@
 #include <datahub/connections.h>
 #include <datahub/target.hpp>
 
+#include <botan/mem_ops.h>
+
+#include <string>
 
 using dhc_capi::guarded;
 
@@ -24,6 +27,13 @@ datahub::TestOptions parse_test_options(const char* json) {
   return options;
 }
 
+// The conninfo or URI may hold the password: the caller gets a copy, ours is wiped.
+char* copy_then_wipe(std::string text) {
+  char* out = dhc_capi::to_c_string(text);
+  Botan::secure_scrub_memory(text.data(), text.size());
+  return out;
+}
+
 }  // namespace
 
 extern "C" {
@@ -34,6 +44,21 @@ DHC_API dhc_code dhc_connection_test(dhc_store* store, int64_t id, const char* o
     dhc_capi::start_output(result_json);
     auto& s = dhc_capi::store_of(store);
     *result_json = dhc_capi::to_c_string(datahub::to_json(datahub::test_connection(s, id, parse_test_options(options_json))));
+  });
+}
+
+DHC_API dhc_code dhc_connection_conninfo(dhc_store* store, int64_t id, uint32_t flags, char** out,
+                                         dhc_error** err) {
+  return guarded(err, [&] {
+    dhc_capi::start_output(out);
+    *out = copy_then_wipe(datahub::to_conninfo(dhc_capi::store_of(store).get(id, dhc_capi::secrets_of(flags))));
+  });
+}
+
+DHC_API dhc_code dhc_connection_uri(dhc_store* store, int64_t id, uint32_t flags, char** out, dhc_error** err) {
+  return guarded(err, [&] {
+    dhc_capi::start_output(out);
+    *out = copy_then_wipe(datahub::to_uri(dhc_capi::store_of(store).get(id, dhc_capi::secrets_of(flags))));
   });
 }
 

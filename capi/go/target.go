@@ -42,3 +42,34 @@ func (s *Store) Test(id int64, timeout time.Duration) (*TestResult, error) {
 	})
 	return result(&out, err)
 }
+
+// Conninfo returns connection id as a libpq conninfo string, every value quoted. The
+// password is in it only with Reveal; the string is then a secret.
+func (s *Store) Conninfo(id int64, secrets Secrets) (string, error) {
+	return s.textCall(func(h *C.dhc_store, out **C.char, e **C.dhc_error) C.dhc_code {
+		return C.dhc_connection_conninfo(h, C.int64_t(id), C.uint32_t(secrets), out, e)
+	})
+}
+
+// URI returns connection id as a postgresql:// URI, percent-encoded; the password only
+// with Reveal.
+func (s *Store) URI(id int64, secrets Secrets) (string, error) {
+	return s.textCall(func(h *C.dhc_store, out **C.char, e **C.dhc_error) C.dhc_code {
+		return C.dhc_connection_uri(h, C.int64_t(id), C.uint32_t(secrets), out, e)
+	})
+}
+
+func (s *Store) textCall(fn func(h *C.dhc_store, out **C.char, e **C.dhc_error) C.dhc_code) (string, error) {
+	var text string
+	err := s.call(func(h *C.dhc_store) error {
+		var out *C.char
+		var e *C.dhc_error
+		if code := fn(h, &out, &e); code != C.DHC_OK {
+			return takeError(code, e)
+		}
+		text = C.GoString(out)
+		C.dhc_string_free(out)
+		return nil
+	})
+	return text, err
+}

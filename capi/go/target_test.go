@@ -10,7 +10,7 @@ import (
 	connections "datahub.example/connections"
 )
 
-func TestTestReportsAnUnreachableTargetWithoutThePassword(t *testing.T) {
+func TestTestConninfoAndURIKeepThePasswordBack(t *testing.T) {
 	s, p := openStore(t)
 	c, err := s.Create(connections.NewConnection{Name: p + "unreachable", Type: connections.TypePostgreSQL,
 		Details: connections.Details{"host": "127.0.0.1", "port": int64(1), "database": "d",
@@ -27,6 +27,20 @@ func TestTestReportsAnUnreachableTargetWithoutThePassword(t *testing.T) {
 	}
 	if body, _ := json.Marshal(r); strings.Contains(string(body), "go-never-shown") {
 		t.Fatalf("the password is in the result: %s", body)
+	}
+	for _, tc := range []struct {
+		secrets connections.Secrets
+		want    string
+	}{{connections.Redact, "postgresql://u@127.0.0.1:1/d"}, {connections.Reveal, "postgresql://u:go-never-shown@127.0.0.1:1/d"}} {
+		if got, err := s.URI(c.ID, tc.secrets); err != nil || got != tc.want {
+			t.Fatalf("URI: got %q, %v; want %q", got, err, tc.want)
+		}
+	}
+	if got, err := s.Conninfo(c.ID, connections.Redact); err != nil || strings.Contains(got, "go-never-shown") {
+		t.Fatalf("Conninfo redacted: got %q, %v", got, err)
+	}
+	if got, err := s.Conninfo(c.ID, connections.Reveal); err != nil || !strings.Contains(got, "password='go-never-shown'") {
+		t.Fatalf("Conninfo revealed: got %q, %v", got, err)
 	}
 }
 

@@ -260,6 +260,16 @@ DHC_API dhc_code dhc_connection_for_each(dhc_store *store, const char *query_jso
 DHC_API dhc_code dhc_connection_test(dhc_store *store, int64_t id, const char *options_json,
                                      char **result_json, dhc_error **err);
 
+/* Connection `id` as a libpq conninfo (host='db' port='5432' dbname='main' user='app' ...,
+ * every value quoted so any value survives libpq's parser) or as a URI
+ * (postgresql://app@db:5432/main?sslmode=require, percent-encoded). *out is plain text, not
+ * JSON. The password is included only with DHC_REVEAL_SECRETS: the string is then a
+ * secret (dhc_string_free wipes it). Errors: those of dhc_connection_get. */
+DHC_API dhc_code dhc_connection_conninfo(dhc_store *store, int64_t id, uint32_t flags,
+                                         char **out, dhc_error **err);
+DHC_API dhc_code dhc_connection_uri(dhc_store *store, int64_t id, uint32_t flags, char **out,
+                                    dhc_error **err);
+
 /* ---- Keys ---------------------------------------------------------------------------- */
 
 /* Rows per key id and cipher, from the key-id index:

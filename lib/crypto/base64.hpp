@@ -1,5 +1,6 @@
 // Base64 (RFC 4648, padded), decoded strictly. Secrets (keys) decode through Botan in
-// constant time; public envelope fields through a fast table (see base64.cpp).
+// constant time; public envelope fields encode and decode through a fast table (see
+// base64.cpp).
 #pragma once
 
 #include <datahub/bytes.hpp>
@@ -9,6 +10,7 @@
 
 namespace datahub::crypto {
 
+// For public bytes only (ciphertexts, nonces, wrapped keys): not constant-time.
 std::string base64_encode(const std::uint8_t* data, std::size_t size);
 template <typename Buffer>
 std::string base64_encode(const Buffer& bytes) {

@@ -128,6 +128,25 @@ int main(void) {
     dhc_string_free(result);
     CHECK_CODE(DHC_NOT_FOUND, dhc_connection_test(store, 2000000000, NULL, &result, &err));
     CHECK_CODE(DHC_INVALID_ARGUMENT, dhc_connection_test(store, id, "{\"timeout\":1}", &result, &err));
+
+    /* ... and as a conninfo or URI: the password only when revealed. */
+    CHECK_CODE(DHC_OK, dhc_connection_conninfo(store, id, 0, &result, &err));
+    CHECK(result != NULL && strstr(result, "host='127.0.0.1'") != NULL);
+    CHECK(result != NULL && strstr(result, "never-shown") == NULL);
+    dhc_string_free(result);
+    CHECK_CODE(DHC_OK, dhc_connection_conninfo(store, id, DHC_REVEAL_SECRETS, &result, &err));
+    CHECK(result != NULL && strstr(result, "password='never-shown'") != NULL);
+    dhc_string_free(result);
+    CHECK_CODE(DHC_OK, dhc_connection_uri(store, id, DHC_REVEAL_SECRETS, &result, &err));
+    CHECK(result != NULL && strcmp(result, "postgresql://u:never-shown@127.0.0.1:1/d") == 0);
+    dhc_string_free(result);
+    CHECK_CODE(DHC_OK, dhc_connection_uri(store, id, 0, &result, &err));
+    CHECK(result != NULL && strcmp(result, "postgresql://u@127.0.0.1:1/d") == 0);
+    dhc_string_free(result);
+    CHECK_CODE(DHC_NOT_FOUND, dhc_connection_uri(store, 2000000000, 0, &result, &err));
+    CHECK(result == NULL);
+    CHECK_CODE(DHC_INVALID_ARGUMENT, dhc_connection_conninfo(store, id, 4u, &result, &err));
+    CHECK_CODE(DHC_INVALID_ARGUMENT, dhc_connection_conninfo(store, id, 0, NULL, &err));
   }
 
   dhc_test_delete_prefix(PREFIX);

@@ -304,5 +304,9 @@ def test_connection_test_reports_an_unreachable_target(store):
         assert result["ok"] is False
         assert result["failure"] == "unreachable"
         assert "never-shown" not in json.dumps(result)
+        assert store.uri(created["id"]) == "postgresql://u@127.0.0.1:1/d"
+        assert store.uri(created["id"], reveal=True) == "postgresql://u:never-shown@127.0.0.1:1/d"
+        assert "never-shown" not in store.conninfo(created["id"])
+        assert "password='never-shown'" in store.conninfo(created["id"], reveal=True)
     finally:
         store.delete(created["id"])

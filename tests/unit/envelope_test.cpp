@@ -8,10 +8,12 @@
 #include <datahub/error.hpp>
 #include <datahub/key_provider.hpp>
 
+#include <botan/base64.h>
 #include <botan/kdf.h>
 #include <botan/system_rng.h>
 #include <doctest/doctest.h>
 
+#include <cstring>
 #include <memory>
 #include <string>
 #include <utility>
@@ -91,6 +93,20 @@ TEST_CASE("base64_decode_strict accepts canonical encodings") {
   CHECK(out == Bytes{'A'});
   REQUIRE(base64_decode_strict("QUI=", out));
   CHECK(out == Bytes{'A', 'B'});
+}
+
+TEST_CASE("base64_encode matches RFC 4648's vectors and Botan's encoder") {
+  const std::pair<const char*, const char*> vectors[] = {{"", ""},         {"f", "Zg=="},     {"fo", "Zm8="},
+                                                         {"foo", "Zm9v"},  {"foob", "Zm9vYg=="}, {"fooba", "Zm9vYmE="},
+                                                         {"foobar", "Zm9vYmFy"}};
+  for (const auto& [plain, encoded] : vectors) {
+    CHECK(base64_encode(reinterpret_cast<const std::uint8_t*>(plain), std::strlen(plain)) == encoded);
+  }
+  for (std::size_t n = 0; n <= 64; ++n) {
+    CAPTURE(n);
+    const Bytes data = random_bytes<Bytes>(n);
+    CHECK(base64_encode(data) == Botan::base64_encode(data.data(), data.size()));
+  }
 }
 
 TEST_CASE("base64_decode_strict rejects everything else") {

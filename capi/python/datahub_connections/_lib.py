@@ -76,6 +76,8 @@ _PROTOTYPES = {
                                               P(c_void_p), P(c_void_p)]),
     "dhc_keys_verify": (c_int, [c_void_p, P(c_void_p), P(c_void_p)]),
     "dhc_connection_test": (c_int, [c_void_p, c_int64, c_char_p, P(c_void_p), P(c_void_p)]),
+    "dhc_connection_conninfo": (c_int, [c_void_p, c_int64, c_uint32, P(c_void_p), P(c_void_p)]),
+    "dhc_connection_uri": (c_int, [c_void_p, c_int64, c_uint32, P(c_void_p), P(c_void_p)]),
 }
 for _name, (_restype, _argtypes) in _PROTOTYPES.items():
     _fn = getattr(lib, _name)

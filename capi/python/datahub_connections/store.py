@@ -136,6 +136,11 @@ class Store:
             raise ValueError("operation on a closed Store")
         return handle
 
+    def _call_text(self, fn, *args) -> str:
+        out = ctypes.c_void_p()
+        _lib.check(fn, self._h(), *args, ctypes.byref(out))
+        return _lib.take_string(out).decode("utf-8")
+
     def _call_json(self, fn, *args) -> Any:
         out = ctypes.c_void_p()
         _lib.check(fn, self._h(), *args, ctypes.byref(out))
@@ -178,6 +183,16 @@ class Store:
         "message": ..., "latency_ms": ...}; the message never holds the password."""
         options = None if timeout_ms is None else json.dumps({"timeout_ms": timeout_ms}).encode()
         return self._call_json(_lib.lib.dhc_connection_test, _id(id), options)
+
+    def conninfo(self, id: int, reveal: bool = False) -> str:
+        """The connection as a libpq conninfo string, every value quoted. The password is in
+        it only with reveal=True (then treat the string as a secret)."""
+        return self._call_text(_lib.lib.dhc_connection_conninfo, _id(id), _REVEAL if reveal else 0)
+
+    def uri(self, id: int, reveal: bool = False) -> str:
+        """The connection as a postgresql:// URI, percent-encoded; the password only with
+        reveal=True."""
+        return self._call_text(_lib.lib.dhc_connection_uri, _id(id), _REVEAL if reveal else 0)
 
     def find_by_name(self, name: str, reveal: bool = False) -> List[Dict[str, Any]]:
         """Every record with exactly this name (names are not unique), by id."""
