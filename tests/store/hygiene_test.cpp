@@ -98,3 +98,32 @@ TEST_CASE("the password appears in no log, error, dump or server log") {
     MESSAGE("DATAHUB_TEST_PG_LOG not set (external database): server log not checked");
   }
 }
+
+TEST_CASE("a database error carries no value: the server's DETAIL quoting the row is dropped") {
+  test::clear_table();
+  auto& store = test::store();
+  // A CHECK violation makes the server quote the whole failing row in DETAIL.
+  const std::string name = "refused-" + kMarker;
+  test::admin() << "ALTER TABLE database_connections ADD CONSTRAINT hygiene_probe CHECK (name <> '" + name +
+                       "') NOT VALID";
+  struct DropProbe {
+    ~DropProbe() { test::admin() << "ALTER TABLE database_connections DROP CONSTRAINT IF EXISTS hygiene_probe"; }
+  } drop_probe;
+  auto refused = test::sample(name);
+  refused.description = "description-" + kMarker;
+  refused.tags = {"tag-" + kMarker};
+  for (const bool bulk : {false, true}) {
+    CAPTURE(bulk);
+    try {
+      if (bulk) store.create_many({test::sample("fine"), refused}, "actor-" + kMarker);
+      else store.create(refused, "actor-" + kMarker);
+      FAIL("the CHECK constraint did not fire");
+    } catch (const datahub::Database& e) {
+      const std::string text = e.what();
+      CHECK(text.find("hygiene_probe") != std::string::npos);  // the server's primary message is kept
+      CHECK(text.find(kMarker) == std::string::npos);
+      CHECK(text.find("Failing row") == std::string::npos);
+    }
+    CHECK(test::row_count() == 0);
+  }
+}
