@@ -33,6 +33,19 @@ def test_round_trip_under_a_python_provider(database, prefix):
         cleanup(s, prefix)
 
 
+def test_create_many_calls_a_python_provider_from_its_sealing_thread(database, prefix):
+    # Over 1000 records, create_many seals the next batch on a helper thread: the provider
+    # is then called from a thread Python did not start.
+    provider = HmacKeyProvider({"py-bulk": os.urandom(32)}, "py-bulk")
+    with open_store(database, provider) as s:
+        created = s.create_many([sample(prefix + str(i)) for i in range(2500)], "t")
+        assert len(created) == 2500
+        assert provider.calls["wrap"] >= 2500
+        for c in (created[0], created[1499], created[2499]):
+            assert s.get(c["id"], reveal=True)["connection_details"]["password"] == "s3cret"
+        cleanup(s, prefix)
+
+
 def test_rows_of_another_key_show_as_errors_in_a_list(database, prefix):
     first = HmacKeyProvider({"k-old": os.urandom(32)}, "k-old")
     with open_store(database, first) as s:
