@@ -3,7 +3,10 @@
 #include "store/support.hpp"
 
 #include <doctest/doctest.h>
+#include <libpq-fe.h>
+#include <unistd.h>
 
+#include <cstdio>
 #include <cstdlib>
 #include <functional>
 #include <fstream>
@@ -126,4 +129,57 @@ TEST_CASE("a database error carries no value: the server's DETAIL quoting the ro
     }
     CHECK(test::row_count() == 0);
   }
+}
+
+namespace {
+
+// Runs `f` with file descriptor 2 (stderr) redirected to a temporary file; returns what
+// was written there.
+template <typename F>
+std::string stderr_of(F&& f) {
+  char path[] = "/tmp/datahub-stderr-XXXXXX";
+  const int file = mkstemp(path);
+  REQUIRE(file >= 0);
+  std::fflush(stderr);
+  const int saved = dup(2);
+  dup2(file, 2);
+  try {
+    f();
+  } catch (...) {
+    std::fflush(stderr);
+    dup2(saved, 2);
+    throw;
+  }
+  std::fflush(stderr);
+  dup2(saved, 2);
+  close(saved);
+  close(file);
+  const std::string text = read_file(path);
+  unlink(path);
+  return text;
+}
+
+}  // namespace
+
+TEST_CASE("server notices never reach stderr, from any pooled session") {
+  auto& store = test::store();
+  // Control: a plain libpq session prints the server's NOTICE on stderr, so the capture works.
+  const std::string control = stderr_of([] {
+    PGconn* conn = PQconnectdb(test::database().c_str());
+    REQUIRE(PQstatus(conn) == CONNECTION_OK);
+    PQclear(PQexec(conn, "DROP INDEX IF EXISTS datahub_no_such_index"));
+    PQfinish(conn);
+  });
+  CHECK(control.find("NOTICE") != std::string::npos);
+
+  // The store's rollback runs DROP INDEX IF EXISTS on an index already gone, and the
+  // migration back CREATE INDEX IF NOT EXISTS on one already there: two notices.
+  test::admin() << "DROP INDEX idx_database_connections_kid";
+  const std::string seen = stderr_of([&] {
+    store.rollback_indexes();
+    test::admin() << "CREATE INDEX idx_database_connections_name ON database_connections(name)";
+    store.migrate();
+  });
+  CHECK(seen.empty());
+  CHECK(store.schema_status().current_version == store.schema_status().latest_version);
 }

@@ -1,5 +1,6 @@
 // Details (flat JSON of strings and integers) and the POSTGRESQL connection type.
 #include "model/details_json.hpp"
+#include "unit_support.hpp"
 
 #include <datahub/connection_type.hpp>
 #include <datahub/details.hpp>
@@ -16,30 +17,10 @@ using datahub::Details;
 using datahub::InvalidArgument;
 using datahub::SecretBytes;
 using namespace std::string_literals;
+using unit::field_of;
+using unit::message_of;
 
 namespace {
-
-template <typename F>
-std::string field_of(F&& f) {
-  try {
-    f();
-  } catch (const InvalidArgument& e) {
-    return e.field();
-  }
-  return "";
-}
-
-// what() of the InvalidArgument that `f` throws ("" if none).
-template <typename F>
-std::string message_of(F&& f) {
-  try {
-    f();
-  } catch (const InvalidArgument& e) {
-    return e.what();
-  }
-  return "";
-}
-
 std::vector<std::string> names(const Details& d) {
   std::vector<std::string> out;
   for (const auto& field : d) out.push_back(field.first);

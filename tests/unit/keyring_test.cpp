@@ -1,5 +1,6 @@
 // StaticKeyring: construction rules, the "kid:base64,..." format, wrap/unwrap.
 #include "crypto/base64.hpp"
+#include "unit_support.hpp"
 
 #include <datahub/error.hpp>
 #include <datahub/key_provider.hpp>
@@ -19,33 +20,15 @@ using datahub::InvalidArgument;
 using datahub::KeyUnavailable;
 using datahub::SecretBytes;
 using datahub::StaticKeyring;
+using unit::b64;
+using unit::invalid_argument_of;
+using unit::random_key;
 
 namespace {
-
-SecretBytes random_key(std::size_t n = 32) {
-  SecretBytes k(n);
-  Botan::system_rng().randomize(k.data(), k.size());
-  return k;
-}
-
-std::string b64(const SecretBytes& k) { return datahub::crypto::base64_encode(k); }
-
 std::vector<StaticKeyring::Key> one_key(const std::string& id, SecretBytes material) {
   std::vector<StaticKeyring::Key> keys;
   keys.emplace_back(id, std::move(material));
   return keys;
-}
-
-// The InvalidArgument that `f` throws; fails the test if it throws nothing.
-template <typename F>
-InvalidArgument invalid_argument_of(F&& f) {
-  try {
-    f();
-  } catch (const InvalidArgument& e) {
-    return e;
-  }
-  FAIL("no InvalidArgument thrown");
-  return InvalidArgument("", "");
 }
 
 const Bytes kAad{'r', 'o', 'w', 1};

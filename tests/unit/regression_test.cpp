@@ -1,7 +1,7 @@
 // Regressions: Details::from_json accepting valid JSON, and keyring strings whose errors
 // must name their source and never echo key material.
-// Failing tests for lib bugs (kept out of tests/unit until lib is fixed).
 #include "crypto/base64.hpp"
+#include "unit_support.hpp"
 
 #include <datahub/details.hpp>
 #include <datahub/error.hpp>
@@ -17,25 +17,9 @@ using datahub::Details;
 using datahub::InvalidArgument;
 using datahub::SecretBytes;
 using datahub::StaticKeyring;
-
-namespace {
-SecretBytes random_key(std::size_t n = 32) {
-  SecretBytes k(n);
-  Botan::system_rng().randomize(k.data(), k.size());
-  return k;
-}
-std::string b64(const SecretBytes& k) { return datahub::crypto::base64_encode(k); }
-template <typename F>
-InvalidArgument invalid_argument_of(F&& f) {
-  try {
-    f();
-  } catch (const InvalidArgument& e) {
-    return e;
-  }
-  FAIL("no InvalidArgument thrown");
-  return InvalidArgument("", "");
-}
-}  // namespace
+using unit::b64;
+using unit::invalid_argument_of;
+using unit::random_key;
 
 TEST_CASE("Details::from_json accepts a valid flat object, keeps order, names bad keys") {
   const Details d = Details::from_json(" {\"z\":\"db\", \"port\":5432,\"a\":-7}\n");
@@ -77,7 +61,6 @@ TEST_CASE("a stray ':' after the key does not echo it") {
     CHECK(what.find(text.substr(3, 44)) == std::string::npos);
   }
 }
-
 
 TEST_CASE("from_environment names the variable for a short key") {
   ::setenv("DATAHUB_UNIT_TEST_BUG_KEYS", ("k1:" + b64(random_key(20))).c_str(), 1);

@@ -1,6 +1,7 @@
 // model/text.hpp and model/validation.hpp: UTF-8 checks and the seed's column limits.
 #include "model/text.hpp"
 #include "model/validation.hpp"
+#include "unit_support.hpp"
 
 #include <datahub/error.hpp>
 
@@ -12,26 +13,15 @@
 using datahub::InvalidArgument;
 using namespace datahub::model;
 using namespace std::string_literals;
+using unit::field_of;
 
 namespace {
-
 const std::string kEmoji = "\xF0\x9F\x98\x80";  // U+1F600, 4 bytes
 
 std::string repeat(const std::string& s, std::size_t n) {
   std::string out;
   for (std::size_t i = 0; i < n; ++i) out += s;
   return out;
-}
-
-// The field named by the InvalidArgument that `f` throws ("" if it throws nothing).
-template <typename F>
-std::string field_of(F&& f) {
-  try {
-    f();
-  } catch (const InvalidArgument& e) {
-    return e.field();
-  }
-  return "";
 }
 
 }  // namespace
