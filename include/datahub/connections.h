@@ -112,7 +112,9 @@ DHC_API dhc_code dhc_store_open(const char *config_json, dhc_store **out, dhc_er
 
 /* A key provider implemented by the host (a cloud KMS, a Python or Go object).
  *
- * The store calls these from any of its threads, concurrently: they must be thread-safe.
+ * The store calls these from any of its threads, concurrently: they must be thread-safe,
+ * and must not depend on running on the caller's thread (dhc_connection_create_many seals
+ * on a helper thread of its own while the caller waits).
  * Output buffers belong to the library and are valid only during the call: the callback
  * copies its result into `out` (capacity `out_cap` bytes) and sets *out_len to the result's
  * full length. When that length exceeds out_cap the library calls again with a buffer of at

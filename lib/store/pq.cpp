@@ -65,16 +65,35 @@ void CopyIn::send(const std::string& rows) {
   constexpr std::size_t kChunk = 1 << 20;  // PQputCopyData takes an int length
   for (std::size_t at = 0; at < rows.size(); at += kChunk) {
     const std::size_t n = std::min(kChunk, rows.size() - at);
-    if (PQputCopyData(conn_, rows.data() + at, static_cast<int>(n)) != 1) throw_lost_connection(operation_, conn_);
+    if (PQputCopyData(conn_, rows.data() + at, static_cast<int>(n)) != 1) fail();
   }
+  // Read whatever the server has sent, without waiting, so that a dropped connection shows
+  // now rather than after every row has been sealed: libpq ignores failed writes until it
+  // reads. (A row the server rejected still shows only at finish(): libpq holds an error
+  // back while a COPY IN is in progress.)
+  if (PQconsumeInput(conn_) == 0 || PQstatus(conn_) == CONNECTION_BAD) fail();
 }
 
 void CopyIn::finish() {
   open_ = false;
-  if (PQputCopyEnd(conn_, nullptr) != 1) throw_lost_connection(operation_, conn_);
+  if (PQputCopyEnd(conn_, nullptr) != 1) fail();
   Result finished(PQgetResult(conn_));
   while (Result extra{PQgetResult(conn_)}) {}  // drain to idle
   if (!finished || PQresultStatus(finished.get()) != PGRES_COMMAND_OK) throw_pq_error(operation_, conn_, finished.get());
+}
+
+void CopyIn::fail() {
+  open_ = false;
+  if (PQstatus(conn_) == CONNECTION_BAD) throw_lost_connection(operation_, conn_);
+  // The server ended the COPY with an error: collect it.
+  Result result(PQgetResult(conn_));
+  while (Result extra{PQgetResult(conn_)}) {}
+  if (result && PQresultStatus(result.get()) == PGRES_COPY_IN) {  // still copying: a local failure
+    PQputCopyEnd(conn_, "datahub: sending the rows failed");
+    while (Result r{PQgetResult(conn_)}) {}
+    throw_lost_connection(operation_, conn_);
+  }
+  throw_pq_error(operation_, conn_, result.get());
 }
 
 void append_copy_field(std::string& out, std::string_view value) {

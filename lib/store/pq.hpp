@@ -51,11 +51,14 @@ class CopyIn {
   CopyIn(const CopyIn&) = delete;
   CopyIn& operator=(const CopyIn&) = delete;
 
+  // Throws Unavailable when the connection is gone. A rejected row is reported by finish().
   void send(const std::string& rows);
   // Ends the COPY and waits for the server's verdict; throws Database or Unavailable.
   void finish();
 
  private:
+  [[noreturn]] void fail();
+
   PGconn* conn_;
   std::string operation_;
   bool open_ = true;

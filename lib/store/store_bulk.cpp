@@ -9,6 +9,7 @@
 #include <datahub/error.hpp>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <future>
 
@@ -90,17 +91,22 @@ std::vector<Connection> ConnectionStore::create_many(const std::vector<NewConnec
                        "create_many");
     // One COPY, streamed a batch at a time. Sealing is client CPU and storing is server CPU,
     // so the next batch is sealed on a helper thread while this one is sent and stored (the
-    // socket buffer alone holds too little to overlap them). `next` is declared last: on an
-    // exception it is waited for before the COPY is abandoned.
+    // socket buffer alone holds too little to overlap them). On an exception, `stop` tells
+    // the helper to give up, and `next` waits for it before the COPY is abandoned.
+    std::atomic<bool> stop{false};
     auto seal_batch = [&](std::size_t start) {
       std::string rows;
       rows.reserve(1024 * kBatchRows);
-      for (std::size_t i = start; i < std::min(prepared.size(), start + kBatchRows); ++i)
+      for (std::size_t i = start; i < std::min(prepared.size(), start + kBatchRows) && !stop; ++i)
         append_row(rows, id_of(i), prepared[i], impl_->codec.seal(prepared[i].details, id_of(i)), by);
       return rows;
     };
     const auto policy = prepared.size() > kBatchRows ? std::launch::async : std::launch::deferred;
     std::future<std::string> next = std::async(policy, seal_batch, 0);
+    struct StopOnExit {
+      std::atomic<bool>& stop;
+      ~StopOnExit() { stop = true; }
+    } stop_on_exit{stop};  // destroyed before `next`, whose destructor waits for the helper
     for (std::size_t start = 0; start < prepared.size(); start += kBatchRows) {
       const std::string rows = next.get();
       if (start + kBatchRows < prepared.size()) next = std::async(policy, seal_batch, start + kBatchRows);

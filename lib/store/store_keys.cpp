@@ -17,7 +17,7 @@ struct SealedRow {
   long long id = 0;
   std::string envelope;
   long long updated_us = 0;
-  std::string mid, edk;  // unique to this sealing (mid) and wrapping (edk): "unchanged" tokens
+  std::string mid, edk;  // the envelope's message id and wrapped key: see write_rewrites
 };
 
 // A batch of sealed rows, by id. `where` is a fixed fragment; its values are parameters.
@@ -40,7 +40,9 @@ std::vector<SealedRow> read_sealed(const store::SessionPool::Lease& lease, const
 }
 
 struct Rewrite {
-  const SealedRow* old;
+  long long id;
+  std::string mid, edk;  // of the envelope read
+  long long updated_us;  // as read
   std::string new_envelope;
 };
 
@@ -51,13 +53,13 @@ std::string to_json(const std::vector<Rewrite>& rewrites) {
   for (const auto& r : rewrites) {
     w.StartObject();
     w.Key("id");
-    w.Int64(r.old->id);
+    w.Int64(r.id);
     w.Key("mid");
-    w.String(r.old->mid.c_str(), static_cast<rapidjson::SizeType>(r.old->mid.size()));
+    w.String(r.mid.c_str(), static_cast<rapidjson::SizeType>(r.mid.size()));
     w.Key("edk");
-    w.String(r.old->edk.c_str(), static_cast<rapidjson::SizeType>(r.old->edk.size()));
+    w.String(r.edk.c_str(), static_cast<rapidjson::SizeType>(r.edk.size()));
     w.Key("updated_us");
-    w.Int64(r.old->updated_us);
+    w.Int64(r.updated_us);
     w.Key("new");  // an object, not a string: the server parses it once
     w.RawValue(r.new_envelope.c_str(), r.new_envelope.size(), rapidjson::kObjectType);
     w.EndObject();
@@ -67,8 +69,9 @@ std::string to_json(const std::vector<Rewrite>& rewrites) {
 }
 
 // Writes the batch in one statement; a row is written only if it is unchanged since it was
-// read: same updated_at, and the same message id and wrapped key, which every seal and every
-// re-wrap draws afresh (comparing them is much cheaper than comparing whole envelopes).
+// read: the same updated_at (every update moves it), message id (every seal draws a fresh
+// one) and wrapped key (every re-wrap makes a new one). Comparing these is much cheaper than
+// comparing whole envelopes.
 // Returns the ids written.
 std::vector<long long> write_rewrites(const store::SessionPool::Lease& lease, const std::vector<Rewrite>& rewrites) {
   store::Params p;
@@ -164,7 +167,8 @@ RotateReport ConnectionStore::rotate(const RotateOptions& options) {
           std::vector<Rewrite> rewrites;
           for (const auto& row : rows) {
             try {
-              rewrites.push_back({&row, codec.rotate(row.envelope, row.id, options.reencrypt)});
+              rewrites.push_back({row.id, row.mid, row.edk, row.updated_us,
+                                  codec.rotate(row.envelope, row.id, options.reencrypt)});
             } catch (const Error&) {
               ++report.failed;  // verify() names it and says why
             }
@@ -179,7 +183,7 @@ RotateReport ConnectionStore::rotate(const RotateOptions& options) {
           // Rows edited since we read them: re-read those still needing work and try again.
           std::vector<long long> changed;
           for (const auto& r : rewrites) {
-            if (std::find(written.begin(), written.end(), r.old->id) == written.end()) changed.push_back(r.old->id);
+            if (std::find(written.begin(), written.end(), r.id) == written.end()) changed.push_back(r.id);
           }
           if (attempt >= options.retries) {
             report.skipped_changed += static_cast<std::int64_t>(changed.size());

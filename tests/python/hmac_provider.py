@@ -22,6 +22,7 @@ class HmacKeyProvider(dhc.KeyProvider):
         self._primary = primary
         self._lock = threading.Lock()
         self.calls = {"wrap": 0, "unwrap": 0}
+        self.threads = set()  # threading.get_ident() of every thread that called it
 
     def primary_key_id(self) -> str:
         return self._primary
@@ -47,6 +48,7 @@ class HmacKeyProvider(dhc.KeyProvider):
     def _count(self, op):
         with self._lock:
             self.calls[op] += 1
+            self.threads.add(threading.get_ident())
 
     def wrap(self, key_id, dek, aad):
         self._count("wrap")

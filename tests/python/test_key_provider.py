@@ -41,6 +41,7 @@ def test_create_many_calls_a_python_provider_from_its_sealing_thread(database, p
         created = s.create_many([sample(prefix + str(i)) for i in range(2500)], "t")
         assert len(created) == 2500
         assert provider.calls["wrap"] >= 2500
+        assert provider.threads - {threading.get_ident()}, "no call came from the sealing thread"
         for c in (created[0], created[1499], created[2499]):
             assert s.get(c["id"], reveal=True)["connection_details"]["password"] == "s3cret"
         cleanup(s, prefix)

@@ -3,6 +3,11 @@
 
 #include <doctest/doctest.h>
 
+#include <atomic>
+#include <memory>
+#include <string>
+#include <vector>
+
 TEST_CASE("create_many writes every record with ids and timestamps, in input order") {
   test::clear_table();
   std::vector<datahub::NewConnection> inputs;
@@ -47,6 +52,52 @@ TEST_CASE("create_many keeps COPY's and arrays' metacharacters as they were writ
   CHECK(got.updated_by == got.created_by);
   CHECK(got.created_at == created[0].created_at);
   CHECK(test::store().get(created[1].id).name == "after");
+}
+
+namespace {
+
+// A key provider that fails from its `fail_at`-th wrap on, to break create_many midway.
+class FailingProvider final : public datahub::KeyProvider {
+ public:
+  explicit FailingProvider(int fail_at) : inner_(test::keyring()), fail_at_(fail_at) {}
+  std::string primary_key_id() const override { return inner_->primary_key_id(); }
+  datahub::Bytes wrap(const std::string& id, const datahub::SecretBytes& dek, const datahub::Bytes& aad) const override {
+    if (++wraps_ >= fail_at_) throw datahub::KeyUnavailable("the test's provider is down");
+    return inner_->wrap(id, dek, aad);
+  }
+  datahub::SecretBytes unwrap(const std::string& id, const datahub::Bytes& edk, const datahub::Bytes& aad) const override {
+    return inner_->unwrap(id, edk, aad);
+  }
+
+ private:
+  std::shared_ptr<datahub::StaticKeyring> inner_;
+  int fail_at_;
+  mutable std::atomic<int> wraps_{0};
+};
+
+std::vector<datahub::NewConnection> samples(int n) {
+  std::vector<datahub::NewConnection> inputs;
+  for (int i = 0; i < n; ++i) inputs.push_back(test::sample("bulk " + std::to_string(i)));
+  return inputs;
+}
+
+}  // namespace
+
+TEST_CASE("create_many that fails in a later batch writes nothing") {
+  test::clear_table();
+  SUBCASE("the key provider fails while the helper thread seals the second batch") {
+    auto store = test::open_store(std::make_shared<FailingProvider>(1500));
+    CHECK_THROWS_AS(store->create_many(samples(2500), "loader"), datahub::KeyUnavailable);
+  }
+  SUBCASE("the server rejects a row of the second batch") {
+    test::admin() << "ALTER TABLE database_connections ADD CONSTRAINT bulk_probe CHECK (name <> 'bulk 1500') NOT VALID";
+    struct DropProbe {
+      ~DropProbe() { test::admin() << "ALTER TABLE database_connections DROP CONSTRAINT IF EXISTS bulk_probe"; }
+    } drop_probe;
+    CHECK_THROWS_AS(test::store().create_many(samples(2500), "loader"), datahub::Database);
+  }
+  CHECK(test::row_count() == 0);
+  CHECK(test::store().create_many(samples(3), "loader").size() == 3);  // the pool's session is fine
 }
 
 TEST_CASE("create_many with one invalid record writes nothing and names it") {

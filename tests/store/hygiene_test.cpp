@@ -143,19 +143,24 @@ std::string stderr_of(F&& f) {
   std::fflush(stderr);
   const int saved = dup(2);
   dup2(file, 2);
-  try {
+  struct Restore {  // also when `f` throws
+    int saved, file;
+    const char* path;
+    ~Restore() {
+      std::fflush(stderr);
+      dup2(saved, 2);
+      close(saved);
+      close(file);
+      unlink(path);
+    }
+  };
+  std::string text;
+  {
+    Restore restore{saved, file, path};
     f();
-  } catch (...) {
     std::fflush(stderr);
-    dup2(saved, 2);
-    throw;
+    text = read_file(path);
   }
-  std::fflush(stderr);
-  dup2(saved, 2);
-  close(saved);
-  close(file);
-  const std::string text = read_file(path);
-  unlink(path);
   return text;
 }
 
@@ -174,10 +179,19 @@ TEST_CASE("server notices never reach stderr, from any pooled session") {
 
   // The store's rollback runs DROP INDEX IF EXISTS on an index already gone, and the
   // migration back CREATE INDEX IF NOT EXISTS on one already there: two notices.
-  test::admin() << "DROP INDEX idx_database_connections_kid";
+  test::admin() << "DROP INDEX IF EXISTS idx_database_connections_kid";
+  struct Remigrate {  // the indexes are back whatever happens
+    datahub::ConnectionStore& store;
+    ~Remigrate() {
+      try {
+        store.migrate();
+      } catch (...) {
+      }
+    }
+  } remigrate{store};
   const std::string seen = stderr_of([&] {
     store.rollback_indexes();
-    test::admin() << "CREATE INDEX idx_database_connections_name ON database_connections(name)";
+    test::admin() << "CREATE INDEX IF NOT EXISTS idx_database_connections_name ON database_connections(name)";
     store.migrate();
   });
   CHECK(seen.empty());
