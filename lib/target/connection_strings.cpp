@@ -69,11 +69,16 @@ std::string to_conninfo(const Details& details) {
   return out;
 }
 
-std::string to_conninfo(const Connection& connection) {
-  target::LibpqKeywords check;
-  target::to_libpq_keywords(connection.details, connection.type, check);
-  return to_conninfo(connection.details);
+namespace {
+// The Details overloads assume POSTGRESQL; a record is checked against its own type first.
+const Details& checked_details(const Connection& connection) {
+  target::LibpqKeywords unused;
+  target::to_libpq_keywords(connection.details, connection.type, unused);
+  return connection.details;
 }
+}  // namespace
+
+std::string to_conninfo(const Connection& connection) { return to_conninfo(checked_details(connection)); }
 
 std::string to_uri(const Details& details) {
   target::LibpqKeywords keywords;
@@ -120,10 +125,6 @@ std::string to_uri(const Details& details) {
   return out;
 }
 
-std::string to_uri(const Connection& connection) {
-  target::LibpqKeywords check;
-  target::to_libpq_keywords(connection.details, connection.type, check);
-  return to_uri(connection.details);
-}
+std::string to_uri(const Connection& connection) { return to_uri(checked_details(connection)); }
 
 }  // namespace datahub
