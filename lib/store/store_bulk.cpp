@@ -114,6 +114,8 @@ std::vector<Connection> ConnectionStore::create_many(const std::vector<NewConnec
     }
     copy.finish();
 
+    // What every row was sealed with (asked once: a host's provider may be a callback).
+    const std::string key_id = impl_->options.keys->primary_key_id();
     for (std::size_t i = 0; i < prepared.size(); ++i) {
       const Prepared& p = prepared[i];
       Connection c;
@@ -126,7 +128,7 @@ std::vector<Connection> ConnectionStore::create_many(const std::vector<NewConnec
       c.tags = p.tags;
       c.created_at = c.updated_at = stamp;
       c.created_by = c.updated_by = by;
-      c.key_id = impl_->options.keys->primary_key_id();
+      c.key_id = key_id;
       c.alg = impl_->options.cipher;
       out.push_back(std::move(c));
     }

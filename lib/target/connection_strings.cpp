@@ -53,12 +53,7 @@ bool is_ipv6_literal(const std::string& host) {
   return true;
 }
 
-}  // namespace
-
-std::string to_conninfo(const Details& details) {
-  // Only POSTGRESQL details reach libpq; the overloads taking a Connection check the type.
-  target::LibpqKeywords keywords;
-  target::to_libpq_keywords(details, "POSTGRESQL", keywords);
+std::string conninfo_of(const target::LibpqKeywords& keywords) {
   std::string out;
   for (const auto& [keyword, value] : keywords.pairs()) {
     if (!out.empty()) out += ' ';
@@ -69,20 +64,7 @@ std::string to_conninfo(const Details& details) {
   return out;
 }
 
-namespace {
-// The Details overloads assume POSTGRESQL; a record is checked against its own type first.
-const Details& checked_details(const Connection& connection) {
-  target::LibpqKeywords unused;
-  target::to_libpq_keywords(connection.details, connection.type, unused);
-  return connection.details;
-}
-}  // namespace
-
-std::string to_conninfo(const Connection& connection) { return to_conninfo(checked_details(connection)); }
-
-std::string to_uri(const Details& details) {
-  target::LibpqKeywords keywords;
-  target::to_libpq_keywords(details, "POSTGRESQL", keywords);
+std::string uri_of(const target::LibpqKeywords& keywords) {
   const std::string* user = keywords.find("user");
   const std::string* password = keywords.find("password");
   const std::string* host = keywords.find("host");
@@ -125,6 +107,20 @@ std::string to_uri(const Details& details) {
   return out;
 }
 
-std::string to_uri(const Connection& connection) { return to_uri(checked_details(connection)); }
+// The details read as connection type `type` (which throws for another type), formatted.
+template <class Format>
+std::string format(const Details& details, const std::string& type, Format&& formatted) {
+  target::LibpqKeywords keywords;
+  target::to_libpq_keywords(details, type, keywords);
+  return formatted(keywords);
+}
+
+}  // namespace
+
+// Bare details are POSTGRESQL's; a Connection is read as its own type.
+std::string to_conninfo(const Details& details) { return format(details, "POSTGRESQL", conninfo_of); }
+std::string to_conninfo(const Connection& c) { return format(c.details, c.type, conninfo_of); }
+std::string to_uri(const Details& details) { return format(details, "POSTGRESQL", uri_of); }
+std::string to_uri(const Connection& c) { return format(c.details, c.type, uri_of); }
 
 }  // namespace datahub

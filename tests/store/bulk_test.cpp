@@ -90,10 +90,7 @@ TEST_CASE("create_many that fails in a later batch writes nothing") {
     CHECK_THROWS_AS(store->create_many(samples(2500), "loader"), datahub::KeyUnavailable);
   }
   SUBCASE("the server rejects a row of the second batch") {
-    test::admin() << "ALTER TABLE database_connections ADD CONSTRAINT bulk_probe CHECK (name <> 'bulk 1500') NOT VALID";
-    struct DropProbe {
-      ~DropProbe() { test::admin() << "ALTER TABLE database_connections DROP CONSTRAINT IF EXISTS bulk_probe"; }
-    } drop_probe;
+    const test::RefuseName refuse("bulk 1500");
     CHECK_THROWS_AS(test::store().create_many(samples(2500), "loader"), datahub::Database);
   }
   CHECK(test::row_count() == 0);

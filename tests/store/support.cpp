@@ -101,4 +101,16 @@ std::string run(const std::string& command) {
   return out;
 }
 
+RefuseName::RefuseName(const std::string& refused_name) {
+  // DDL takes no bound parameters: the name goes in as a quoted literal.
+  std::string literal = "'";
+  for (char c : refused_name) literal += c == '\'' ? std::string("''") : std::string(1, c);
+  admin() << "ALTER TABLE database_connections ADD CONSTRAINT datahub_test_refuse_name CHECK (name <> " + literal +
+                 "'::text) NOT VALID";
+}
+
+RefuseName::~RefuseName() {
+  admin() << "ALTER TABLE database_connections DROP CONSTRAINT IF EXISTS datahub_test_refuse_name";
+}
+
 }  // namespace test

@@ -31,6 +31,16 @@ void clear_table();
 // A valid POSTGRESQL connection with a recognizable password.
 datahub::NewConnection sample(const std::string& name, const std::string& password = "Pa55-word-MARKER");
 
+// A CHECK constraint on database_connections refusing rows named `refused_name`, dropped
+// again when this goes out of scope: makes the server reject one row of a statement.
+class RefuseName {
+ public:
+  explicit RefuseName(const std::string& refused_name);
+  ~RefuseName();
+  RefuseName(const RefuseName&) = delete;
+  RefuseName& operator=(const RefuseName&) = delete;
+};
+
 // Runs a shell command and returns its standard output.
 std::string run(const std::string& command);
 
