@@ -1,4 +1,5 @@
 #include "model/details_json.hpp"
+#include "model/record_json.hpp"
 #include "model/text.hpp"
 
 #include <datahub/error.hpp>
@@ -133,16 +134,7 @@ SecretBytes details_to_secret_json(const Details& details) {
   out.reserve(256);
   SecretSink sink{out};
   rapidjson::Writer<SecretSink> writer(sink);
-  writer.StartObject();
-  for (const auto& [name, value] : details) {
-    writer.Key(name.data(), static_cast<rapidjson::SizeType>(name.size()));
-    if (const auto* s = std::get_if<std::string>(&value)) {
-      writer.String(s->data(), static_cast<rapidjson::SizeType>(s->size()));
-    } else {
-      writer.Int64(std::get<std::int64_t>(value));
-    }
-  }
-  writer.EndObject();
+  write_details(writer, details);
   return out;
 }
 
