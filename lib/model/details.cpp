@@ -109,21 +109,23 @@ namespace model {
 Details details_from_json_value(const rapidjson::Value& object, const std::string& field) {
   if (!object.IsObject()) throw InvalidArgument(field, "must be a JSON object");
   Details details;
+  // Every record read comes through here: error paths are spelled out only on an error.
+  const auto path = [&field](std::string_view key) { return field + "." + std::string(key); };
   for (const auto& member : object.GetObject()) {
     const std::string_view key(member.name.GetString(), member.name.GetStringLength());
-    check_text(key, field + " key", 1, 64);
-    const std::string path = field + "." + std::string(key);
-    if (details.find(key)) throw InvalidArgument(path, "appears twice");
+    const std::size_t key_chars = is_clean_utf8(key) ? utf8_length(key) : 0;
+    if (key_chars < 1 || key_chars > 64) check_text(key, field + " key", 1, 64);  // throws why
+    if (details.find(key)) throw InvalidArgument(path(key), "appears twice");
     const auto& value = member.value;
     if (value.IsString()) {
       const std::string_view text(value.GetString(), value.GetStringLength());
-      if (!is_clean_utf8(text)) throw InvalidArgument(path, "must be valid UTF-8 without NUL bytes");
+      if (!is_clean_utf8(text)) throw InvalidArgument(path(key), "must be valid UTF-8 without NUL bytes");
       details.set(key, std::string(text));
     } else if (value.IsInt64()) {
       details.set(key, value.GetInt64());
     } else {
-      throw InvalidArgument(path, value.IsNumber() ? "must be an integer"
-                                                   : "must be a string or an integer");
+      throw InvalidArgument(path(key), value.IsNumber() ? "must be an integer"
+                                                        : "must be a string or an integer");
     }
   }
   return details;

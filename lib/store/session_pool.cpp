@@ -6,6 +6,9 @@
 
 #include <libpq-fe.h>
 #include <poll.h>
+
+#include <atomic>
+#include <cstdint>
 #include <soci/postgresql/soci-postgresql.h>
 
 namespace datahub::store {
@@ -25,6 +28,16 @@ bool still_connected(PGconn* conn) {
   if (::poll(&fd, 1, 0) > 0 && PQconsumeInput(conn) == 0) return false;
   return PQstatus(conn) == CONNECTION_OK;
 }
+
+// The session this thread gave back last, as a hint followed only when `pool` is the
+// pool asking and that session is free. Pools are told apart by a serial number, not by
+// address: a new pool may reuse a destroyed one's.
+struct LastSession {
+  std::uint64_t pool = 0;
+  std::size_t position = 0;
+};
+thread_local LastSession last_session;
+std::atomic<std::uint64_t> pool_serials{0};
 
 // libpq prints server notices to stderr by default; a library must not write there.
 void ignore_notice(void*, const char*) {}
@@ -55,15 +68,15 @@ std::string conninfo_with_timeout(const std::string& conninfo, std::chrono::seco
 SessionPool::SessionPool(const std::string& conninfo, std::size_t size,
                          std::chrono::seconds connect_timeout, std::chrono::seconds acquire_timeout,
                          Log log)
-    : size_(size), acquire_timeout_(acquire_timeout), log_(std::move(log)) {
+    : serial_(++pool_serials), size_(size), acquire_timeout_(acquire_timeout), log_(std::move(log)) {
   if (size < 1 || size > 64) throw InvalidArgument("pool_size", "must be 1 to 64");
   const std::string full = conninfo_with_timeout(conninfo, connect_timeout);
-  pool_ = std::make_unique<soci::connection_pool>(size);
   prepared_.resize(size);
+  in_use_.assign(size, false);
   try {
     for (std::size_t i = 0; i < size; ++i) {
-      pool_->at(i).open(soci::postgresql, full);
-      silence_notices(pool_->at(i));
+      sessions_.push_back(std::make_unique<soci::session>(soci::postgresql, full));
+      silence_notices(*sessions_.back());
     }
   } catch (...) {
     rethrow_as_datahub_error("open");
@@ -74,16 +87,43 @@ SessionPool::~SessionPool() = default;
 
 SessionPool::Lease SessionPool::lease() {
   std::size_t position = 0;
-  const auto timeout_ms = std::chrono::duration_cast<std::chrono::milliseconds>(acquire_timeout_).count();
-  if (!pool_->try_lease(position, static_cast<int>(timeout_ms)))
-    throw Unavailable("no database session became free within " + std::to_string(acquire_timeout_.count()) + " s");
+  {
+    std::unique_lock<std::mutex> lock(mutex_);
+    const auto deadline = std::chrono::steady_clock::now() + acquire_timeout_;
+    if (!freed_.wait_until(lock, deadline, [&] { return take_free(position); }))
+      throw Unavailable("no database session became free within " + std::to_string(acquire_timeout_.count()) +
+                        " s");
+  }
   Lease lease(*this, position);  // given back on every path out of here
   ensure_connected(position);
   return lease;
 }
 
+bool SessionPool::take_free(std::size_t& position) {
+  const LastSession hint = last_session;
+  if (hint.pool == serial_ && hint.position < size_ && !in_use_[hint.position]) {
+    position = hint.position;
+  } else {
+    std::size_t i = 0;
+    while (i < size_ && in_use_[i]) ++i;
+    if (i == size_) return false;
+    position = i;
+  }
+  in_use_[position] = true;
+  return true;
+}
+
+void SessionPool::give_back(std::size_t position) {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    in_use_[position] = false;
+  }
+  last_session = {serial_, position};
+  freed_.notify_one();
+}
+
 void SessionPool::ensure_connected(std::size_t position) {
-  soci::session& session = pool_->at(position);
+  soci::session& session = *sessions_[position];
   if (still_connected(connection_of(session))) return;
   log_(LogLevel::warning, "database session " + std::to_string(position) + " lost its connection; reconnecting");
   try {
@@ -100,10 +140,10 @@ void SessionPool::ensure_connected(std::size_t position) {
 }
 
 SessionPool::Lease::~Lease() {
-  if (pool_) pool_->pool_->give_back(position_);
+  if (pool_) pool_->give_back(position_);
 }
 
-soci::session& SessionPool::Lease::session() const { return pool_->pool_->at(position_); }
+soci::session& SessionPool::Lease::session() const { return *pool_->sessions_[position_]; }
 
 PGconn* SessionPool::Lease::connection() const { return connection_of(session()); }
 

@@ -2,6 +2,12 @@
 //
 // A borrowed session is checked first: one whose connection broke (server restart,
 // terminated backend) is reopened before use, so one outage does not poison the pool.
+//
+// A thread gets back the session it used last when that one is free (HikariCP's
+// ConcurrentBag does the same). A thread that always talks to the same backend lets the
+// kernel keep the pair on one CPU, and keeps that session's statements and the backend's
+// caches warm; handing sessions out in index order made threads trade backends on every
+// call.
 #pragma once
 
 #include "store/log.hpp"
@@ -11,8 +17,11 @@
 #include <soci/soci.h>
 
 #include <chrono>
+#include <condition_variable>
 #include <cstddef>
+#include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -54,9 +63,16 @@ class SessionPool {
 
  private:
   void ensure_connected(std::size_t position);
+  // Takes a free session (this thread's last one first); false when none is free.
+  bool take_free(std::size_t& position);
+  void give_back(std::size_t position);
 
-  std::unique_ptr<soci::connection_pool> pool_;
+  std::vector<std::unique_ptr<soci::session>> sessions_;
   std::vector<std::unordered_map<std::string, std::string>> prepared_;
+  std::vector<bool> in_use_;
+  std::mutex mutex_;
+  std::condition_variable freed_;
+  std::uint64_t serial_;  // tells this pool's sessions apart in threads' hints
   std::size_t size_;
   std::chrono::seconds acquire_timeout_;
   Log log_;

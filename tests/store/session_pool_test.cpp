@@ -1,0 +1,88 @@
+// SessionPool, the store's internal pool: which session a lease gets, and waiting for one.
+// Built against the object library (the shared library hides store::), with a real server.
+#include "store/session_pool.hpp"
+
+#include <datahub/error.hpp>
+
+#include <doctest/doctest.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <future>
+#include <thread>
+
+namespace {
+
+using datahub::store::SessionPool;
+using namespace std::chrono_literals;
+
+std::string database() {
+  const char* conninfo = std::getenv("DATAHUB_TEST_DATABASE");
+  REQUIRE_MESSAGE(conninfo, "DATAHUB_TEST_DATABASE must name the test server (tests/run.sh sets it)");
+  return conninfo;
+}
+
+SessionPool make_pool(std::size_t size) {
+  return SessionPool(database(), size, 5s, 1s, datahub::store::Log{});
+}
+
+// The position a lease taken on another thread gets, while that thread keeps holding it.
+struct HeldElsewhere {
+  std::promise<std::size_t> taken;
+  std::promise<void> release;
+  std::thread thread;
+
+  explicit HeldElsewhere(SessionPool& pool) {
+    thread = std::thread([this, &pool] {
+      auto lease = pool.lease();
+      taken.set_value(lease.position());
+      release.get_future().wait();
+    });
+  }
+  std::size_t position() { return taken.get_future().get(); }
+  void give_back() {
+    release.set_value();
+    thread.join();
+  }
+};
+
+}  // namespace
+
+TEST_CASE("a thread gets back the session it used last, not the lowest free one") {
+  SessionPool pool = make_pool(3);
+  HeldElsewhere other(pool);
+  const std::size_t others = other.position();
+  std::size_t mine = 0;
+  {
+    auto lease = pool.lease();
+    mine = lease.position();
+    CHECK(mine != others);
+  }
+  other.give_back();  // now every session is free, the other thread's one first in order
+  for (int i = 0; i < 3; ++i) CHECK(pool.lease().position() == mine);
+}
+
+TEST_CASE("a thread whose last session is busy takes another free one at once") {
+  SessionPool pool = make_pool(2);
+  const std::size_t mine = pool.lease().position();
+  HeldElsewhere other(pool);  // new to the pool: it takes the first free session, ours
+  REQUIRE(other.position() == mine);
+  const auto start = std::chrono::steady_clock::now();
+  CHECK(pool.lease().position() != mine);
+  CHECK(std::chrono::steady_clock::now() - start < 500ms);
+  other.give_back();
+}
+
+TEST_CASE("a lease waits for a session to be given back, and times out when none is") {
+  SessionPool pool = make_pool(1);
+  HeldElsewhere other(pool);
+  const std::size_t held = other.position();
+  const auto start = std::chrono::steady_clock::now();
+  CHECK_THROWS_AS(pool.lease(), datahub::Unavailable);
+  CHECK(std::chrono::steady_clock::now() - start >= 900ms);
+
+  auto waiting = std::async(std::launch::async, [&pool] { return pool.lease().position(); });
+  CHECK(waiting.wait_for(100ms) == std::future_status::timeout);
+  other.give_back();
+  CHECK(waiting.get() == held);
+}
