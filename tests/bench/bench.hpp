@@ -137,6 +137,7 @@ class Bench {
   void rss_bench();
   double pgbench_tps(int clients);
   void pool_bench();
+  double sdk_reads_per_second(ConnectionStore& store, int threads);
   void bulk_bench();
   void rotate_bench();
   void table();
