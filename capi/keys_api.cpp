@@ -18,11 +18,16 @@ datahub::RotateOptions parse_rotate_options(const char* json) {
   if (json == nullptr || *json == '\0') return options;
   dhc_capi::Document doc;
   dhc_capi::parse_strict(doc, json, "options_json");
-  dhc_capi::check_object(doc, "options_json", {"batch_size", "dry_run", "reencrypt"});
+  dhc_capi::check_object(doc, "options_json", {"batch_size", "dry_run", "reencrypt", "workers"});
   if (const auto* v = dhc_capi::member(doc, "batch_size")) {
     const std::int64_t n = dhc_capi::as_int64(*v, "batch_size");
     if (n < 1 || n > 10000) throw datahub::InvalidArgument("batch_size", "must be 1 to 10000");
     options.batch_size = static_cast<std::size_t>(n);
+  }
+  if (const auto* v = dhc_capi::member(doc, "workers")) {
+    const std::int64_t n = dhc_capi::as_int64(*v, "workers");
+    if (n < 1 || n > 16) throw datahub::InvalidArgument("workers", "must be 1 to 16");
+    options.workers = static_cast<int>(n);
   }
   if (const auto* v = dhc_capi::member(doc, "dry_run")) options.dry_run = dhc_capi::as_bool(*v, "dry_run");
   if (const auto* v = dhc_capi::member(doc, "reencrypt")) options.reencrypt = dhc_capi::as_bool(*v, "reencrypt");

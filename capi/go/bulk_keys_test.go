@@ -347,6 +347,31 @@ func TestKeysRotateProgressStopsAndPanics(t *testing.T) {
 	}
 }
 
+func TestKeysRotateWithWorkers(t *testing.T) {
+	k := newKeyring(t)
+	if _, err := k.open("k1").CreateMany(samples(k.prefix, 9), "t"); err != nil {
+		t.Fatal(err)
+	}
+	s := k.open("k2", "k1")
+	var rewritten []int64
+	report, err := s.KeysRotate(connections.RotateOptions{BatchSize: 2, Workers: 3}, func(r connections.RotateReport) bool {
+		rewritten = append(rewritten, r.Rewritten)
+		return true
+	})
+	if err != nil || report.Rewritten != 9 || report.SkippedChanged != 0 {
+		t.Fatalf("rotate with 3 workers: %v, %+v", err, report)
+	}
+	if !sort.SliceIsSorted(rewritten, func(i, j int) bool { return rewritten[i] < rewritten[j] }) || len(rewritten) < 1 {
+		t.Errorf("progress totals %v", rewritten)
+	}
+	if got := k.ours(s); fmt.Sprint(got) != "map[k2:9]" {
+		t.Fatalf("census after rotating: %v", got)
+	}
+	if _, err := s.KeysRotate(connections.RotateOptions{Workers: 17}, nil); !errors.Is(err, connections.ErrInvalidArgument) {
+		t.Errorf("17 workers: %v", err)
+	}
+}
+
 func TestKeysVerifyNamesRowsWhoseKeyIsMissing(t *testing.T) {
 	k := newKeyring(t)
 	created, err := k.open("k1").CreateMany(samples(k.prefix, 3), "t")

@@ -13,6 +13,7 @@ namespace {
 struct KeysFlags {
   bool json = false, dry_run = false, reencrypt = false;
   std::size_t batch_size = 500;
+  int workers = 1;
 };
 
 int run_census(const Context& context, const KeysFlags& flags) {
@@ -51,6 +52,7 @@ int run_rotate(const Context& context, const KeysFlags& flags) {
   options.batch_size = flags.batch_size;
   options.dry_run = flags.dry_run;
   options.reencrypt = flags.reencrypt;
+  options.workers = flags.workers;
   const bool terminal = isatty(STDERR_FILENO) == 1;
   options.progress = [terminal](const datahub::RotateReport& r) { show_progress(r, terminal); };
   const auto r = store->rotate(options);
@@ -97,6 +99,9 @@ void add_keys_command(CLI::App& app, Context& context) {
   r->add_flag("--dry-run", rotate->dry_run, "read and re-wrap in memory, write nothing");
   r->add_option("--batch-size", rotate->batch_size, "rows per transaction")
       ->check(CLI::Range(1, 10000))
+      ->capture_default_str();
+  r->add_option("--workers", rotate->workers, "batches in flight at once, each on its own session")
+      ->check(CLI::Range(1, 16))
       ->capture_default_str();
   r->add_flag("--reencrypt", rotate->reencrypt, "re-encrypt fully with a fresh data key, not only re-wrap it");
   r->add_flag("--json", rotate->json, "print the report as JSON");

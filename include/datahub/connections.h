@@ -281,18 +281,21 @@ DHC_API dhc_code dhc_keys_census(dhc_store *store, char **out_json, dhc_error **
 /* Moves every row sealed under a key other than the primary onto it, online, in batches,
  * never overwriting a concurrent edit; resumable (run it again after any interruption).
  * options_json (NULL or "" means {}):
- *   {"batch_size": 500, "dry_run": false, "reencrypt": false}     all optional
+ *   {"batch_size": 500, "dry_run": false, "reencrypt": false, "workers": 1}   all optional
  * reencrypt: seal afresh with a new data key under the store's cipher (also moves rows to
- * another cipher) instead of only re-wrapping the data key.
+ * another cipher) instead of only re-wrapping the data key. workers (1-16): batches in
+ * flight at once, each on its own pooled session; the extra ones run on library threads,
+ * which also call the key provider.
  * *report_json: {"scanned": n, "rewritten": n, "skipped_changed": n, "failed": n,
  *                "remaining_estimate": n}; rows that failed are listed by dhc_keys_verify. */
 DHC_API dhc_code dhc_keys_rotate(dhc_store *store, const char *options_json,
                                  char **report_json, dhc_error **err);
 
-/* Called after every batch of dhc_keys_rotate_with_progress with the report so far (the
- * JSON shape above, valid only during the call). Return 0 to go on, anything else to stop
- * the rotation: batches already written stay written, and the call returns DHC_OK with
- * the report so far. */
+/* Called on the calling thread after every batch of dhc_keys_rotate_with_progress that
+ * thread finished, with the report so far (the JSON shape above, valid only during the
+ * call). Return 0 to go on, anything else to stop the rotation: batches already written
+ * stay written, and the call returns DHC_OK with the report so far (with workers > 1,
+ * batches other workers finished after the stop are written but not counted in it). */
 typedef int (*dhc_progress_callback)(void *user_data, const char *report_json);
 
 DHC_API dhc_code dhc_keys_rotate_with_progress(dhc_store *store, const char *options_json,

@@ -8,7 +8,11 @@
 #include <rapidjson/writer.h>
 
 #include <algorithm>
+#include <atomic>
 #include <exception>
+#include <future>
+#include <mutex>
+#include <optional>
 
 namespace datahub {
 namespace {
@@ -129,6 +133,7 @@ RotateReport ConnectionStore::rotate(const RotateOptions& options) {
   if (options.batch_size < 1 || options.batch_size > 10000)
     throw InvalidArgument("batch_size", "must be 1 to 10000");
   if (options.retries < 0 || options.retries > 100) throw InvalidArgument("retries", "must be 0 to 100");
+  if (options.workers < 1 || options.workers > 16) throw InvalidArgument("workers", "must be 1 to 16");
   const auto& codec = impl_->codec;
   const std::string primary = codec.keys().primary_key_id();
   // Which rows need work: under another key, or (re-encrypting) under another cipher.
@@ -139,8 +144,111 @@ RotateReport ConnectionStore::rotate(const RotateOptions& options) {
     return filter + ")";
   };
 
+  // Workers take batches in id order from one cursor; each writes its own batches.
+  std::mutex cursor_mutex;  // batches' id ranges are taken one at a time: they never overlap
+  long long after = 0;
+  bool exhausted = false;
+  std::mutex report_mutex;
   RotateReport report;
+  std::atomic<bool> stop{false};
+
+  // The rows still needing work among the next batch_size ids (maybe none), read on the
+  // worker's session; nullopt when no id is left (or on stop). Only the id range is taken
+  // under the lock, from the primary key; the rows are read after it, so that the workers'
+  // reads overlap.
+  auto claim = [&](const store::SessionPool::Lease& lease) -> std::optional<std::vector<SealedRow>> {
+    long long low = 0, high = 0;
+    {
+      std::lock_guard<std::mutex> lock(cursor_mutex);
+      if (exhausted || stop) return std::nullopt;
+      store::Params p;
+      const std::string last_id = "SELECT max(id) FROM (SELECT id FROM database_connections WHERE id > CAST(" +
+                                  p.add(after) + " AS bigint) ORDER BY id LIMIT CAST(" +
+                                  p.add(static_cast<long long>(options.batch_size)) + " AS integer)) AS batch";
+      const auto result = store::exec(lease, "SELECT CAST((" + last_id + ") AS bigint)", p, "rotate");
+      if (PQgetisnull(result.get(), 0, 0)) {
+        exhausted = true;
+        return std::nullopt;
+      }
+      low = after;
+      high = after = store::integer(result.get(), 0, 0);
+    }
+    store::Params p;
+    std::string where = "id > CAST(" + p.add(low) + " AS bigint) AND id <= CAST(" + p.add(high) + " AS bigint) AND ";
+    where += needs_work(p);
+    return read_sealed(lease, where + " ORDER BY id", p, "rotate");
+  };
+
+  // Re-wraps and writes one batch; rows edited meanwhile are re-read and retried.
+  auto rotate_batch = [&](const store::SessionPool::Lease& lease, std::vector<SealedRow> rows,
+                          RotateReport& done) {
+    done.scanned += static_cast<std::int64_t>(rows.size());
+    for (int attempt = 0; !rows.empty(); ++attempt) {
+      std::vector<Rewrite> rewrites;
+      for (const auto& row : rows) {
+        try {
+          rewrites.push_back({row.id, row.mid, row.edk, row.updated_us,
+                              codec.rotate(row.envelope, row.id, options.reencrypt)});
+        } catch (const Error&) {
+          ++done.failed;  // verify() names it and says why
+        }
+      }
+      if (options.dry_run || rewrites.empty()) {
+        done.rewritten += static_cast<std::int64_t>(rewrites.size());
+        return;
+      }
+      const auto written = write_rewrites(lease, rewrites);
+      done.rewritten += static_cast<std::int64_t>(written.size());
+      if (written.size() == rewrites.size()) return;
+      std::vector<long long> changed;
+      for (const auto& r : rewrites) {
+        if (std::find(written.begin(), written.end(), r.id) == written.end()) changed.push_back(r.id);
+      }
+      if (attempt >= options.retries) {
+        done.skipped_changed += static_cast<std::int64_t>(changed.size());
+        return;
+      }
+      store::Params again;
+      std::string where_again = "id IN (SELECT CAST(jsonb_array_elements_text(CAST(" +
+                                again.add(ids_json(changed)) + " AS jsonb)) AS integer)) AND ";
+      where_again += needs_work(again);
+      rows = read_sealed(lease, where_again + " ORDER BY id", again, "rotate");
+    }
+  };
+
+  // Runs batches until none is left; only the calling thread reports progress.
   std::exception_ptr stopped_by_caller;
+  auto work = [&](bool reports_progress) {
+    while (!stop) {
+      RotateReport done;
+      {  // the session goes back to the pool before progress() runs
+        auto lease = impl_->pool.lease();
+        auto rows = claim(lease);
+        if (!rows) return;
+        if (rows->empty()) continue;  // every row in that id range is done already
+        rotate_batch(lease, std::move(*rows), done);
+      }
+      RotateReport so_far;
+      {
+        std::lock_guard<std::mutex> lock(report_mutex);
+        report.scanned += done.scanned;
+        report.rewritten += done.rewritten;
+        report.skipped_changed += done.skipped_changed;
+        report.failed += done.failed;
+        so_far = report;
+      }
+      if (reports_progress && options.progress) {
+        try {
+          options.progress(so_far);
+        } catch (...) {
+          stopped_by_caller = std::current_exception();
+          stop = true;
+          return;
+        }
+      }
+    }
+  };
+
   try {
     {
       auto lease = impl_->pool.lease();
@@ -149,62 +257,28 @@ RotateReport ConnectionStore::rotate(const RotateOptions& options) {
       const auto count = store::exec(lease, "SELECT count(*) FROM database_connections WHERE " + filter, p, "rotate");
       report.remaining_estimate = store::integer(count.get(), 0, 0);
     }
-    long long after = 0;
-    for (bool more = true; more;) {
-      {  // the session goes back to the pool before progress() runs
-        auto lease = impl_->pool.lease();
-        store::Params p;
-        std::string where = "id > CAST(" + p.add(after) + " AS bigint) AND ";
-        where += needs_work(p);
-        where += " ORDER BY id LIMIT CAST(" + p.add(static_cast<long long>(options.batch_size)) + " AS integer)";
-        auto rows = read_sealed(lease, where, p, "rotate");
-        if (rows.empty()) break;
-        more = rows.size() == options.batch_size;
-        after = rows.back().id;
-        report.scanned += static_cast<std::int64_t>(rows.size());
-
-        for (int attempt = 0; !rows.empty(); ++attempt) {
-          std::vector<Rewrite> rewrites;
-          for (const auto& row : rows) {
-            try {
-              rewrites.push_back({row.id, row.mid, row.edk, row.updated_us,
-                                  codec.rotate(row.envelope, row.id, options.reencrypt)});
-            } catch (const Error&) {
-              ++report.failed;  // verify() names it and says why
-            }
-          }
-          if (options.dry_run || rewrites.empty()) {
-            report.rewritten += static_cast<std::int64_t>(rewrites.size());
-            break;
-          }
-          const auto written = write_rewrites(lease, rewrites);
-          report.rewritten += static_cast<std::int64_t>(written.size());
-          if (written.size() == rewrites.size()) break;
-          // Rows edited since we read them: re-read those still needing work and try again.
-          std::vector<long long> changed;
-          for (const auto& r : rewrites) {
-            if (std::find(written.begin(), written.end(), r.id) == written.end()) changed.push_back(r.id);
-          }
-          if (attempt >= options.retries) {
-            report.skipped_changed += static_cast<std::int64_t>(changed.size());
-            break;
-          }
-          store::Params again;
-          std::string where_again = "id IN (SELECT CAST(jsonb_array_elements_text(CAST(" +
-                                    again.add(ids_json(changed)) + " AS jsonb)) AS integer)) AND ";
-          where_again += needs_work(again);
-          rows = read_sealed(lease, where_again + " ORDER BY id", again, "rotate");
-        }
-      }
-      if (options.progress) {
+    std::vector<std::future<void>> helpers;
+    struct StopOnExit {
+      std::atomic<bool>& stop;
+      ~StopOnExit() { stop = true; }
+    } stop_on_exit{stop};  // destroyed before `helpers`, whose destructors wait for them
+    for (int i = 1; i < options.workers; ++i) {
+      helpers.push_back(std::async(std::launch::async, [&] {
         try {
-          options.progress(report);
+          work(false);
         } catch (...) {
-          stopped_by_caller = std::current_exception();
-          break;
+          stop = true;
+          throw;
         }
-      }
+      }));
     }
+    try {
+      work(true);
+    } catch (...) {
+      stop = true;
+      throw;
+    }
+    for (auto& helper : helpers) helper.get();  // a helper's error is the rotation's error
   } catch (...) {
     store::rethrow_as_datahub_error("rotate");
   }

@@ -70,6 +70,7 @@ struct Results {
 // the rotation target.
 extern const std::string kKeys1;
 extern const std::string kKeys2;
+extern const std::string kKeys1Back;  // bench-k1 primary, bench-k2 still there: to rotate back
 
 // A realistic ~200-byte details object (as JSON, as sealed).
 Details sample_details(std::int64_t i);

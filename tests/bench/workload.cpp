@@ -34,6 +34,7 @@ long status_kib(const char* field) {
 
 const std::string kKeys1 = "bench-k1:" + key_b64(0x11);
 const std::string kKeys2 = "bench-k2:" + key_b64(0x22) + ",bench-k1:" + key_b64(0x11);
+const std::string kKeys1Back = "bench-k1:" + key_b64(0x11) + ",bench-k2:" + key_b64(0x22);
 
 Details sample_details(std::int64_t i) {
   Details d;

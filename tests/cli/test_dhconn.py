@@ -198,7 +198,7 @@ def test_keys(cli):
     dry = cli.run("keys", "rotate", "--dry-run", env=both, expect=OK)
     assert "would rewrite 3" in dry.out, dry
     assert json.loads(cli.run("keys", "census", "--json", env=both, expect=OK).out)["keys"][0]["kid"] == "cli-k1"
-    rotated = cli.run("keys", "rotate", "--batch-size", "1", env=both, expect=OK)
+    rotated = cli.run("keys", "rotate", "--batch-size", "1", "--workers", "2", env=both, expect=OK)
     assert "rotate: " in rotated.err and "\r" not in rotated.err, rotated  # plain lines off a terminal
     census = json.loads(cli.run("keys", "census", "--json", env=both, expect=OK).out)
     assert [(k["kid"], k["rows"]) for k in census["keys"]] == [("cli-k2", 3)]

@@ -7,6 +7,8 @@ import base64
 import json
 import os
 
+import threading
+
 import pytest
 
 import datahub_connections as dhc
@@ -267,11 +269,35 @@ def test_verify_and_rotate_report_rows_whose_key_is_missing(keyring, prefix):
     assert all(e["connection_details"] is None for e in errors)
 
 
+def test_rotate_with_workers_reports_on_the_calling_thread(keyring, prefix):
+    kids = keyring.kids
+    keyring("k1").create_many([sample(f"{prefix}{i}") for i in range(9)], "t")
+    new = keyring("k2", "k1")
+    caller = threading.get_ident()
+    threads, totals = set(), []
+
+    def watch(report):
+        threads.add(threading.get_ident())
+        totals.append(report["rewritten"])
+
+    report = new.keys_rotate(batch_size=2, workers=3, progress=watch)
+    assert threads == {caller}
+    assert totals == sorted(totals) and totals[-1] <= report["rewritten"]
+    assert report["rewritten"] == 9 and report["skipped_changed"] == 0
+    assert our_keys(new.keys_census(), kids) == {kids["k2"]: 9}
+
+
 def test_rotate_options_are_checked(store):
     with pytest.raises(dhc.InvalidArgumentError):
         store.keys_rotate(batch_size=0)
     with pytest.raises(dhc.InvalidArgumentError):
         store.keys_rotate(batch_size=10001)
+    with pytest.raises(dhc.InvalidArgumentError):
+        store.keys_rotate(workers=0)
+    with pytest.raises(dhc.InvalidArgumentError):
+        store.keys_rotate(workers=17)
+    with pytest.raises(TypeError):
+        store.keys_rotate(workers=2.0)
     with pytest.raises(TypeError):
         store.keys_rotate(batch_size="10")
     with pytest.raises(TypeError):

@@ -94,6 +94,8 @@ TEST_CASE("rotation of 10,000 rows while another thread keeps editing loses no u
   });
   datahub::RotateOptions options;
   options.batch_size = 200;
+  SUBCASE("one worker") { options.workers = 1; }
+  SUBCASE("three workers") { options.workers = 3; }
   auto report = store->rotate(options);
   done = true;
   editor.join();
@@ -120,6 +122,55 @@ TEST_CASE("rotation of 10,000 rows while another thread keeps editing loses no u
       CHECK(*c.details.find_string("password") == expected);
     }
   }
+}
+
+TEST_CASE("rotation with several workers: every row once, progress on the calling thread") {
+  test::clear_table();
+  populate(test::keyring("k1", {"k1"}), 3000);
+  auto store = test::open_store(test::keyring("k2", {"k1", "k2"}));
+  datahub::RotateOptions options;
+  options.batch_size = 100;
+  options.workers = 3;
+  const auto caller = std::this_thread::get_id();
+  std::vector<datahub::RotateReport> seen;
+  bool all_on_caller = true;
+  options.progress = [&](const datahub::RotateReport& r) {
+    all_on_caller = all_on_caller && std::this_thread::get_id() == caller;
+    seen.push_back(r);
+  };
+  const auto report = store->rotate(options);
+  CHECK(report.remaining_estimate == 3000);
+  CHECK(report.scanned == 3000);  // no batch read twice, none skipped
+  CHECK(report.rewritten == 3000);
+  CHECK(report.failed == 0);
+  CHECK(all_on_caller);
+  REQUIRE_FALSE(seen.empty());
+  for (std::size_t i = 1; i < seen.size(); ++i) CHECK(seen[i].scanned > seen[i - 1].scanned);
+  CHECK(rows_per_key(*store) == std::map<std::string, std::int64_t>{{"k2/A256GCM", 3000}});
+
+  options.progress = nullptr;
+  options.workers = 0;
+  CHECK_THROWS_AS(store->rotate(options), datahub::InvalidArgument);
+  options.workers = 17;
+  CHECK_THROWS_AS(store->rotate(options), datahub::InvalidArgument);
+}
+
+TEST_CASE("a rotation with workers stopped by its progress callback finishes when rerun") {
+  test::clear_table();
+  populate(test::keyring("k1", {"k1"}), 2000);
+  auto store = test::open_store(test::keyring("k2", {"k1", "k2"}));
+  datahub::RotateOptions options;
+  options.batch_size = 100;
+  options.workers = 2;
+  options.progress = [](const datahub::RotateReport&) { throw Stop{}; };
+  CHECK_THROWS_AS(store->rotate(options), Stop);
+  const auto after_stop = rows_per_key(*store);
+  CHECK(after_stop.at("k2/A256GCM") >= 100);  // the batches written stay written
+  CHECK(after_stop.at("k1/A256GCM") > 0);     // and the rest was not started
+  options.progress = nullptr;
+  const auto report = store->rotate(options);
+  CHECK(report.rewritten == after_stop.at("k1/A256GCM"));
+  CHECK(rows_per_key(*store) == std::map<std::string, std::int64_t>{{"k2/A256GCM", 2000}});
 }
 
 TEST_CASE("a rotation stopped midway, by an exception or a killed process, finishes when rerun") {

@@ -266,20 +266,23 @@ class Store:
         return self._call_json(_lib.lib.dhc_keys_census)
 
     def keys_rotate(self, *, batch_size: Optional[int] = None, dry_run: bool = False,
-                    reencrypt: bool = False,
+                    reencrypt: bool = False, workers: Optional[int] = None,
                     progress: Optional[Callable[[Dict[str, Any]], Any]] = None) -> Dict[str, Any]:
         """Moves every row sealed under a key other than the primary onto it (reencrypt: also
         rows under another cipher, sealed afresh). Online and resumable. Returns {"scanned",
-        "rewritten", "skipped_changed", "failed", "remaining_estimate"}.
+        "rewritten", "skipped_changed", "failed", "remaining_estimate"}. workers (1-16,
+        default 1): batches in flight at once, each on its own pooled session.
 
         progress(report) is called after every batch with the totals so far; returning False
         stops the rotation (batches written stay written) and the report so far is returned.
         An exception it raises also stops it, and is re-raised here."""
         options: Dict[str, Any] = {}
-        if batch_size is not None:
-            if not isinstance(batch_size, int) or isinstance(batch_size, bool):
-                raise TypeError(f"batch_size must be an int, not {type(batch_size).__name__}")
-            options["batch_size"] = batch_size
+        for name, number in (("batch_size", batch_size), ("workers", workers)):
+            if number is None:
+                continue
+            if not isinstance(number, int) or isinstance(number, bool):
+                raise TypeError(f"{name} must be an int, not {type(number).__name__}")
+            options[name] = number
         for name, flag in (("dry_run", dry_run), ("reencrypt", reencrypt)):
             if not isinstance(flag, bool):
                 raise TypeError(f"{name} must be a bool, not {type(flag).__name__}")
