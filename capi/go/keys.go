@@ -36,7 +36,7 @@ type KeyCount struct {
 
 // RotateOptions tunes KeysRotate; the zero value is the defaults.
 type RotateOptions struct {
-	BatchSize int  `json:"batch_size,omitempty"` // rows per transaction, 1-10000; 0: 500
+	BatchSize int  `json:"batch_size,omitempty"` // ids per batch (one transaction each), 1-10000; 0: 500
 	DryRun    bool `json:"dry_run,omitempty"`    // read and re-wrap in memory, write nothing
 	// Seal afresh with a new data key under the store's cipher instead of re-wrapping the
 	// data key only; also moves rows sealed with another cipher.

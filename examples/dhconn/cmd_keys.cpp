@@ -97,7 +97,7 @@ void add_keys_command(CLI::App& app, Context& context) {
   auto* r = keys->add_subcommand(
       "rotate", "Move every row onto the primary key, online, in batches (exit 4: rows changed meanwhile, run again)");
   r->add_flag("--dry-run", rotate->dry_run, "read and re-wrap in memory, write nothing");
-  r->add_option("--batch-size", rotate->batch_size, "rows per transaction")
+  r->add_option("--batch-size", rotate->batch_size, "ids per batch (one transaction each)")
       ->check(CLI::Range(1, 10000))
       ->capture_default_str();
   r->add_option("--workers", rotate->workers, "batches in flight at once, each on its own session")
