@@ -361,8 +361,9 @@ func TestKeysRotateWithWorkers(t *testing.T) {
 	if err != nil || report.Rewritten != 9 || report.SkippedChanged != 0 {
 		t.Fatalf("rotate with 3 workers: %v, %+v", err, report)
 	}
-	if !sort.SliceIsSorted(rewritten, func(i, j int) bool { return rewritten[i] < rewritten[j] }) || len(rewritten) < 1 {
-		t.Errorf("progress totals %v", rewritten)
+	if !sort.SliceIsSorted(rewritten, func(i, j int) bool { return rewritten[i] < rewritten[j] }) ||
+		len(rewritten) < 1 || rewritten[len(rewritten)-1] != report.Rewritten {
+		t.Errorf("progress totals %v, final %d", rewritten, report.Rewritten)
 	}
 	if got := k.ours(s); fmt.Sprint(got) != "map[k2:9]" {
 		t.Fatalf("census after rotating: %v", got)

@@ -293,7 +293,7 @@ DHC_API dhc_code dhc_keys_rotate(dhc_store *store, const char *options_json,
 
 /* Called on the calling thread after every batch of dhc_keys_rotate_with_progress that
  * thread finished, with the report so far (the JSON shape above, valid only during the
- * call). Return 0 to go on, anything else to stop the rotation: batches already written
+ * call), and once more at the end if other workers finished batches after that. Return 0 to go on, anything else to stop the rotation: batches already written
  * stay written, and the call returns DHC_OK with the report so far (with workers > 1,
  * batches other workers finished after the stop are written but not counted in it). */
 typedef int (*dhc_progress_callback)(void *user_data, const char *report_json);

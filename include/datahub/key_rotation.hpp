@@ -49,7 +49,8 @@ struct RotateOptions {
   // (docs/benchmarks.md); 1 leaves the rest of the pool to other calls.
   int workers = 1;
   // Called on the calling thread after every batch it finished, with the totals of all
-  // workers so far. An exception it throws stops the rotation (batches already written stay
+  // workers so far, and once more at the end if other workers finished batches after
+  // that. An exception it throws stops the rotation (batches already written stay
   // written; other workers finish the batch they hold) and propagates to the caller.
   std::function<void(const RotateReport&)> progress;
 };

@@ -34,4 +34,22 @@ std::vector<StoredRow> rows_from(const PGresult* r) {
   return rows;
 }
 
+std::vector<SealedRow> read_sealed(const SessionPool::Lease& lease, const std::string& where,
+                                   const Params& params, const std::string& operation) {
+  const auto result = exec(lease,
+                           "SELECT id, CAST(connection_details AS text), "
+                           "CAST(extract(epoch FROM updated_at) * 1000000 AS bigint), "
+                           "connection_details->>'mid', connection_details->>'edk' "
+                           "FROM database_connections WHERE " + where,
+                           params, operation);
+  std::vector<SealedRow> rows(static_cast<std::size_t>(PQntuples(result.get())));
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    const int row = static_cast<int>(i);
+    rows[i] = {integer(result.get(), row, 0), text(result.get(), row, 1),
+               integer(result.get(), row, 2), text(result.get(), row, 3),
+               text(result.get(), row, 4)};
+  }
+  return rows;
+}
+
 }  // namespace datahub::store

@@ -33,4 +33,17 @@ std::vector<StoredRow> rows_from(const PGresult* result);
 std::vector<StoredRow> fetch_rows(const SessionPool::Lease& lease, const std::string& query,
                                   const Params& params, const std::string& operation);
 
+// A row as key management sees it: the envelope, and what rotate's unchanged-check compares.
+struct SealedRow {
+  long long id = 0;
+  std::string envelope;
+  long long updated_us = 0;
+  std::string mid, edk;  // the envelope's message id and wrapped key
+};
+
+// The sealed rows matching `where` (a fixed fragment after WHERE, ORDER BY included; its
+// values are parameters in `params`).
+std::vector<SealedRow> read_sealed(const SessionPool::Lease& lease, const std::string& where,
+                                   const Params& params, const std::string& operation);
+
 }  // namespace datahub::store

@@ -6,10 +6,10 @@
 
 #include <libpq-fe.h>
 #include <poll.h>
+#include <soci/postgresql/soci-postgresql.h>
 
 #include <atomic>
 #include <cstdint>
-#include <soci/postgresql/soci-postgresql.h>
 
 namespace datahub::store {
 namespace {

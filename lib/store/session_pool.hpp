@@ -6,8 +6,7 @@
 // A thread gets back the session it used last when that one is free (HikariCP's
 // ConcurrentBag does the same). A thread that always talks to the same backend lets the
 // kernel keep the pair on one CPU, and keeps that session's statements and the backend's
-// caches warm; handing sessions out in index order made threads trade backends on every
-// call.
+// caches warm; handing them out in index order made threads trade backends on most calls.
 #pragma once
 
 #include "store/log.hpp"

@@ -146,6 +146,7 @@ TEST_CASE("rotation with several workers: every row once, progress on the callin
   CHECK(all_on_caller);
   REQUIRE_FALSE(seen.empty());
   for (std::size_t i = 1; i < seen.size(); ++i) CHECK(seen[i].scanned > seen[i - 1].scanned);
+  CHECK(seen.back().scanned == report.scanned);  // the last call has the final totals
   CHECK(rows_per_key(*store) == std::map<std::string, std::int64_t>{{"k2/A256GCM", 3000}});
 
   options.progress = nullptr;

@@ -1,0 +1,247 @@
+// ConnectionStore::rotate: every row onto the primary key, online, in batches, by one or
+// more workers.
+#include "store/rows.hpp"
+#include "store/sql_error.hpp"
+#include "store/store_impl.hpp"
+
+#include <datahub/error.hpp>
+
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include <algorithm>
+#include <atomic>
+#include <exception>
+#include <future>
+#include <mutex>
+#include <optional>
+
+namespace datahub {
+namespace {
+
+using store::SealedRow;
+
+struct Rewrite {
+  long long id;
+  std::string mid, edk;  // of the envelope read
+  long long updated_us;  // as read
+  std::string new_envelope;
+};
+
+std::string to_json(const std::vector<Rewrite>& rewrites) {
+  rapidjson::StringBuffer buffer;
+  rapidjson::Writer<rapidjson::StringBuffer> w(buffer);
+  w.StartArray();
+  for (const auto& r : rewrites) {
+    w.StartObject();
+    w.Key("id");
+    w.Int64(r.id);
+    w.Key("mid");
+    w.String(r.mid.c_str(), static_cast<rapidjson::SizeType>(r.mid.size()));
+    w.Key("edk");
+    w.String(r.edk.c_str(), static_cast<rapidjson::SizeType>(r.edk.size()));
+    w.Key("updated_us");
+    w.Int64(r.updated_us);
+    w.Key("new");  // an object, not a string: the server parses it once
+    w.RawValue(r.new_envelope.c_str(), r.new_envelope.size(), rapidjson::kObjectType);
+    w.EndObject();
+  }
+  w.EndArray();
+  return {buffer.GetString(), buffer.GetSize()};
+}
+
+// Writes the batch in one statement; a row is written only if it is unchanged since it was
+// read: the same updated_at (every update moves it), message id (every seal draws a fresh
+// one) and wrapped key (every re-wrap makes a new one). Comparing these is much cheaper than
+// comparing whole envelopes.
+// Returns the ids written.
+std::vector<long long> write_rewrites(const store::SessionPool::Lease& lease, const std::vector<Rewrite>& rewrites) {
+  store::Params p;
+  const std::string batch = p.add(to_json(rewrites));
+  const auto result = store::exec(lease,
+      "UPDATE database_connections AS t SET connection_details = v.new "
+      "FROM jsonb_to_recordset(CAST(" + batch + " AS jsonb)) "
+      "AS v(id integer, mid text, edk text, updated_us bigint, new jsonb) "
+      "WHERE t.id = v.id AND t.connection_details->>'mid' = v.mid AND t.connection_details->>'edk' = v.edk "
+      "AND CAST(extract(epoch FROM t.updated_at) * 1000000 AS bigint) = v.updated_us "
+      "RETURNING CAST(t.id AS bigint)", p, "rotate");
+  std::vector<long long> written(static_cast<std::size_t>(PQntuples(result.get())));
+  for (std::size_t i = 0; i < written.size(); ++i) written[i] = store::integer(result.get(), static_cast<int>(i), 0);
+  return written;
+}
+
+std::string ids_json(const std::vector<long long>& ids) {
+  std::string out = "[";
+  for (std::size_t i = 0; i < ids.size(); ++i) out += (i ? "," : "") + std::to_string(ids[i]);
+  return out + "]";
+}
+
+}  // namespace
+
+RotateReport ConnectionStore::rotate(const RotateOptions& options) {
+  if (options.batch_size < 1 || options.batch_size > 10000)
+    throw InvalidArgument("batch_size", "must be 1 to 10000");
+  if (options.retries < 0 || options.retries > 100) throw InvalidArgument("retries", "must be 0 to 100");
+  if (options.workers < 1 || options.workers > 16) throw InvalidArgument("workers", "must be 1 to 16");
+  const auto& codec = impl_->codec;
+  const std::string primary = codec.keys().primary_key_id();
+  // Which rows need work: under another key, or (re-encrypting) under another cipher.
+  // Returns the filter; its values are added to `p`.
+  auto needs_work = [&](store::Params& p) {
+    std::string filter = "(connection_details->>'kid' IS DISTINCT FROM " + p.add(primary);
+    if (options.reencrypt) filter += " OR connection_details->>'alg' IS DISTINCT FROM " + p.add(codec.cipher_name());
+    return filter + ")";
+  };
+
+  // Workers take batches in id order from one cursor; each writes its own batches.
+  std::mutex cursor_mutex;  // batches' id ranges are taken one at a time: they never overlap
+  long long after = 0;
+  bool exhausted = false;
+  std::mutex report_mutex;
+  RotateReport report;
+  std::atomic<bool> stop{false};
+
+  // The rows still needing work among the next batch_size ids (maybe none), read on the
+  // worker's session; nullopt when no id is left (or on stop). Only the id range is taken
+  // under the lock, from the primary key; the rows are read after it, so that the workers'
+  // reads overlap.
+  auto claim = [&](const store::SessionPool::Lease& lease) -> std::optional<std::vector<SealedRow>> {
+    long long low = 0, high = 0;
+    {
+      std::lock_guard<std::mutex> lock(cursor_mutex);
+      if (exhausted || stop) return std::nullopt;
+      store::Params p;
+      const std::string last_id = "SELECT max(id) FROM (SELECT id FROM database_connections WHERE id > CAST(" +
+                                  p.add(after) + " AS bigint) ORDER BY id LIMIT CAST(" +
+                                  p.add(static_cast<long long>(options.batch_size)) + " AS integer)) AS batch";
+      const auto result = store::exec(lease, "SELECT CAST((" + last_id + ") AS bigint)", p, "rotate");
+      if (PQgetisnull(result.get(), 0, 0)) {
+        exhausted = true;
+        return std::nullopt;
+      }
+      low = after;
+      high = after = store::integer(result.get(), 0, 0);
+    }
+    store::Params p;
+    std::string where = "id > CAST(" + p.add(low) + " AS bigint) AND id <= CAST(" + p.add(high) + " AS bigint) AND ";
+    where += needs_work(p);
+    return store::read_sealed(lease, where + " ORDER BY id", p, "rotate");
+  };
+
+  // Re-wraps and writes one batch; rows edited meanwhile are re-read and retried.
+  auto rotate_batch = [&](const store::SessionPool::Lease& lease, std::vector<SealedRow> rows,
+                          RotateReport& done) {
+    done.scanned += static_cast<std::int64_t>(rows.size());
+    for (int attempt = 0; !rows.empty(); ++attempt) {
+      std::vector<Rewrite> rewrites;
+      for (const auto& row : rows) {
+        try {
+          rewrites.push_back({row.id, row.mid, row.edk, row.updated_us,
+                              codec.rotate(row.envelope, row.id, options.reencrypt)});
+        } catch (const Error&) {
+          ++done.failed;  // verify() names it and says why
+        }
+      }
+      if (options.dry_run || rewrites.empty()) {
+        done.rewritten += static_cast<std::int64_t>(rewrites.size());
+        return;
+      }
+      const auto written = write_rewrites(lease, rewrites);
+      done.rewritten += static_cast<std::int64_t>(written.size());
+      if (written.size() == rewrites.size()) return;
+      std::vector<long long> changed;
+      for (const auto& r : rewrites) {
+        if (std::find(written.begin(), written.end(), r.id) == written.end()) changed.push_back(r.id);
+      }
+      if (attempt >= options.retries) {
+        done.skipped_changed += static_cast<std::int64_t>(changed.size());
+        return;
+      }
+      store::Params again;
+      std::string where_again = "id IN (SELECT CAST(jsonb_array_elements_text(CAST(" +
+                                again.add(ids_json(changed)) + " AS jsonb)) AS integer)) AND ";
+      where_again += needs_work(again);
+      rows = store::read_sealed(lease, where_again + " ORDER BY id", again, "rotate");
+    }
+  };
+
+  // Progress is reported on the calling thread only: after each batch it finished, and at
+  // the end when other workers finished batches after its last report. False: stop.
+  std::exception_ptr stopped_by_caller;
+  std::int64_t reported_scanned = 0;
+  auto report_progress = [&](const RotateReport& so_far) {
+    if (!options.progress || so_far.scanned == reported_scanned) return true;
+    reported_scanned = so_far.scanned;
+    try {
+      options.progress(so_far);
+      return true;
+    } catch (...) {
+      stopped_by_caller = std::current_exception();
+      stop = true;
+      return false;
+    }
+  };
+
+  // Runs batches until none is left.
+  auto work = [&](bool reports_progress) {
+    while (!stop) {
+      RotateReport done;
+      {  // the session goes back to the pool before progress() runs
+        auto lease = impl_->pool.lease();
+        auto rows = claim(lease);
+        if (!rows) return;
+        if (rows->empty()) continue;  // every row in that id range is done already
+        rotate_batch(lease, std::move(*rows), done);
+      }
+      RotateReport so_far;
+      {
+        std::lock_guard<std::mutex> lock(report_mutex);
+        report.scanned += done.scanned;
+        report.rewritten += done.rewritten;
+        report.skipped_changed += done.skipped_changed;
+        report.failed += done.failed;
+        so_far = report;
+      }
+      if (reports_progress && !report_progress(so_far)) return;
+    }
+  };
+
+  try {
+    {
+      auto lease = impl_->pool.lease();
+      store::Params p;
+      const std::string filter = needs_work(p);
+      const auto count = store::exec(lease, "SELECT count(*) FROM database_connections WHERE " + filter, p, "rotate");
+      report.remaining_estimate = store::integer(count.get(), 0, 0);
+    }
+    std::vector<std::future<void>> helpers;
+    struct StopOnExit {
+      std::atomic<bool>& stop;
+      ~StopOnExit() { stop = true; }
+    } stop_on_exit{stop};  // destroyed before `helpers`, whose destructors wait for them
+    for (int i = 1; i < options.workers; ++i) {
+      helpers.push_back(std::async(std::launch::async, [&] {
+        try {
+          work(false);
+        } catch (...) {
+          stop = true;
+          throw;
+        }
+      }));
+    }
+    try {
+      work(true);
+    } catch (...) {
+      stop = true;
+      throw;
+    }
+    for (auto& helper : helpers) helper.get();  // a helper's error is the rotation's error
+    if (!stopped_by_caller) report_progress(report);  // the other workers' last batches
+  } catch (...) {
+    store::rethrow_as_datahub_error("rotate");
+  }
+  if (stopped_by_caller) std::rethrow_exception(stopped_by_caller);
+  return report;
+}
+
+}  // namespace datahub
