@@ -8,6 +8,7 @@
 #include <poll.h>
 #include <soci/postgresql/soci-postgresql.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdint>
 
@@ -89,10 +90,22 @@ SessionPool::Lease SessionPool::lease() {
   std::size_t position = 0;
   {
     std::unique_lock<std::mutex> lock(mutex_);
-    const auto deadline = std::chrono::steady_clock::now() + acquire_timeout_;
-    if (!freed_.wait_until(lock, deadline, [&] { return take_free(position); }))
-      throw Unavailable("no database session became free within " + std::to_string(acquire_timeout_.count()) +
-                        " s");
+    // First come, first served: a call that finds others waiting queues behind them, so a
+    // thread that gives a session back and leases again at once cannot starve them.
+    if (waiting_.empty() && take_free(position)) {
+      // taken without waiting
+    } else {
+      const std::uint64_t ticket = next_ticket_++;
+      waiting_.push_back(ticket);
+      const auto deadline = std::chrono::steady_clock::now() + acquire_timeout_;
+      const bool taken =
+          freed_.wait_until(lock, deadline, [&] { return waiting_.front() == ticket && take_free(position); });
+      waiting_.erase(std::find(waiting_.begin(), waiting_.end(), ticket));
+      freed_.notify_all();  // the next in line may be able to take one now
+      if (!taken)
+        throw Unavailable("no database session became free within " + std::to_string(acquire_timeout_.count()) +
+                          " s");
+    }
   }
   Lease lease(*this, position);  // given back on every path out of here
   ensure_connected(position);
@@ -119,7 +132,7 @@ void SessionPool::give_back(std::size_t position) {
     in_use_[position] = false;
   }
   last_session = {serial_, position};
-  freed_.notify_one();
+  freed_.notify_all();  // waiters check in turn whether they are first in line
 }
 
 void SessionPool::ensure_connected(std::size_t position) {

@@ -3,7 +3,8 @@
 // A borrowed session is checked first: one whose connection broke (server restart,
 // terminated backend) is reopened before use, so one outage does not poison the pool.
 //
-// A thread gets back the session it used last when that one is free (HikariCP's
+// Waiting calls are served in arrival order. A thread gets back the session it used last
+// when that one is free (HikariCP's
 // ConcurrentBag does the same). A thread that always talks to the same backend lets the
 // kernel keep the pair on one CPU, and keeps that session's statements and the backend's
 // caches warm; handing them out in index order made threads trade backends on most calls.
@@ -19,6 +20,7 @@
 #include <condition_variable>
 #include <cstddef>
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -69,8 +71,10 @@ class SessionPool {
   std::vector<std::unique_ptr<soci::session>> sessions_;
   std::vector<std::unordered_map<std::string, std::string>> prepared_;
   std::vector<bool> in_use_;
-  std::mutex mutex_;
+  std::mutex mutex_;  // guards in_use_, waiting_ and next_ticket_
   std::condition_variable freed_;
+  std::deque<std::uint64_t> waiting_;  // tickets of the calls waiting for a session, in order
+  std::uint64_t next_ticket_ = 0;
   std::uint64_t serial_;  // tells this pool's sessions apart in threads' hints
   std::size_t size_;
   std::chrono::seconds acquire_timeout_;
