@@ -18,10 +18,11 @@
 //    DATAHUB_CONCURRENCY_STALL_SECONDS (default 30).
 // Any other exception fails the run. Env: DATAHUB_TEST_DATABASE (required),
 // DATAHUB_CONCURRENCY_THREADS (8), DATAHUB_CONCURRENCY_LOG (a file to dump the log to).
+#include "pg.hpp"
+#include "rotation_check.hpp"
+
 #include <datahub/connection_type.hpp>
 #include <datahub/connections.hpp>
-
-#include <libpq-fe.h>
 
 #include <algorithm>
 #include <atomic>
@@ -268,34 +269,6 @@ void worker(Shared& shared, int index, ThreadLog& log) {
   shared.progress[static_cast<std::size_t>(index)].store(now_ms());
 }
 
-// --- libpq, for what is checked outside the store.
-struct Pg {
-  PGconn* conn = nullptr;
-  explicit Pg(const std::string& conninfo) : conn(PQconnectdb(conninfo.c_str())) {
-    if (PQstatus(conn) != CONNECTION_OK) {
-      std::cerr << "cannot connect to DATAHUB_TEST_DATABASE: " << PQerrorMessage(conn);
-      std::exit(2);
-    }
-  }
-  ~Pg() { PQfinish(conn); }
-  std::vector<std::vector<std::string>> query(const char* sql) {
-    PGresult* r = PQexec(conn, sql);
-    std::vector<std::vector<std::string>> rows;
-    const auto status = PQresultStatus(r);
-    if (status != PGRES_TUPLES_OK && status != PGRES_COMMAND_OK) {
-      std::cerr << "SQL failed: " << sql << ": " << PQresultErrorMessage(r);
-      PQclear(r);
-      std::exit(2);
-    }
-    for (int i = 0; i < PQntuples(r); ++i) {
-      rows.emplace_back();
-      for (int j = 0; j < PQnfields(r); ++j) rows.back().emplace_back(PQgetvalue(r, i, j));
-    }
-    PQclear(r);
-    return rows;
-  }
-};
-
 std::string describe(const Write& w) {
   std::ostringstream s;
   s << (w.is_update ? "update" : "create") << " of " << w.id << " by thread " << w.thread
@@ -486,32 +459,8 @@ int main() {
   std::printf("checked: %zu rows in the table, %zu ids written, %zu deleted, %zu reads\n",
               table_ids.size(), writes.size(), deleted.size(), checked_reads);
 
-  // --- A rotation with several workers onto a new key: every row moves once and still
-  // opens to its last acknowledged write (under TSan, this covers rotate()'s threads).
-  {
-    std::vector<datahub::StaticKeyring::Key> both;
-    both.emplace_back("conc:k2", datahub::SecretBytes(32, 0x43));
-    both.emplace_back("conc:k1", datahub::SecretBytes(32, 0x42));
-    datahub::StoreOptions rotating = options;
-    rotating.keys = std::make_shared<datahub::StaticKeyring>("conc:k2", std::move(both));
-    datahub::ConnectionStore next(rotating);
-    datahub::RotateOptions rotate;
-    rotate.batch_size = 5;  // several batches for each worker
-    rotate.workers = 3;
-    const datahub::RotateReport report = next.rotate(rotate);
-    if (report.rewritten != static_cast<std::int64_t>(table_ids.size()) || report.failed != 0 ||
-        report.skipped_changed != 0) {
-      fail("rotate with 3 workers rewrote " + std::to_string(report.rewritten) + " of " +
-           std::to_string(table_ids.size()) + " rows (" + std::to_string(report.failed) + " failed)");
-    }
-    const datahub::KeyCensus census = next.census();
-    if (census.keys.size() != 1 || census.keys.front().key_id != "conc:k2") fail("rows left under conc:k1");
-    for (auto id : table_ids) {
-      if (!matches(observe(next.get(id, datahub::Secrets::reveal), "rotated"), *last[id], type))
-        fail("id " + std::to_string(id) + ": not its last acknowledged write after the rotation");
-    }
-    std::printf("rotated: %lld rows onto conc:k2 with 3 workers\n", static_cast<long long>(report.rewritten));
-  }
+  // --- A rotation with several workers onto a new key (rotation_check.cpp).
+  for (const auto& problem : check_rotation_with_workers(store, options, table_ids)) fail(problem);
 
   if (totals[5] == 0) fail("no Conflict at all: the threads did not contend on shared rows");
   if (totals[3] == 0 || totals[4] == 0 || totals[0] == 0) fail("an operation kind never succeeded");

@@ -41,6 +41,14 @@ std::vector<std::int64_t> populate(std::shared_ptr<const datahub::KeyProvider> k
   return ids;
 }
 
+// An emptied table refilled with `n` rows under k1, and a store whose primary key is k2
+// (k1 kept to read them): the starting point of a rotation.
+std::unique_ptr<datahub::ConnectionStore> rows_under_k1(int n, const std::string& cipher = "A256GCM") {
+  test::clear_table();
+  populate(test::keyring("k1", {"k1"}), n);
+  return test::open_store(test::keyring("k2", {"k1", "k2"}), cipher);
+}
+
 std::map<std::string, std::int64_t> rows_per_key(datahub::ConnectionStore& store) {
   std::map<std::string, std::int64_t> out;
   for (const auto& e : store.census().keys) out[e.key_id + "/" + e.alg] += e.rows;
@@ -125,9 +133,7 @@ TEST_CASE("rotation of 10,000 rows while another thread keeps editing loses no u
 }
 
 TEST_CASE("rotation with several workers: every row once, progress on the calling thread") {
-  test::clear_table();
-  populate(test::keyring("k1", {"k1"}), 3000);
-  auto store = test::open_store(test::keyring("k2", {"k1", "k2"}));
+  auto store = rows_under_k1(3000);
   datahub::RotateOptions options;
   options.batch_size = 100;
   options.workers = 3;
@@ -157,9 +163,7 @@ TEST_CASE("rotation with several workers: every row once, progress on the callin
 }
 
 TEST_CASE("a rotation with workers stopped by its progress callback finishes when rerun") {
-  test::clear_table();
-  populate(test::keyring("k1", {"k1"}), 2000);
-  auto store = test::open_store(test::keyring("k2", {"k1", "k2"}));
+  auto store = rows_under_k1(2000);
   datahub::RotateOptions options;
   options.batch_size = 100;
   options.workers = 2;
@@ -175,9 +179,7 @@ TEST_CASE("a rotation with workers stopped by its progress callback finishes whe
 }
 
 TEST_CASE("a rotation stopped midway, by an exception or a killed process, finishes when rerun") {
-  test::clear_table();
-  populate(test::keyring("k1", {"k1"}), 2000);
-  auto store = test::open_store(test::keyring("k2", {"k1", "k2"}));
+  auto store = rows_under_k1(2000);
 
   datahub::RotateOptions options;
   options.batch_size = 100;
@@ -221,9 +223,7 @@ TEST_CASE("a rotation stopped midway, by an exception or a killed process, finis
 }
 
 TEST_CASE("dry run changes nothing; reencrypt moves rows to another cipher") {
-  test::clear_table();
-  populate(test::keyring("k1", {"k1"}), 50);
-  auto store = test::open_store(test::keyring("k2", {"k1", "k2"}), "XC20P");
+  auto store = rows_under_k1(50, "XC20P");
   datahub::RotateOptions options;
   options.dry_run = true;
   const auto dry = store->rotate(options);
