@@ -1,4 +1,5 @@
 #include "crypto/botan_aead.hpp"
+#include "crypto/cipher_name.hpp"
 
 #include <datahub/cipher.hpp>
 #include <datahub/error.hpp>
@@ -31,9 +32,7 @@ Registry& registry() {
 void register_cipher(std::shared_ptr<const Cipher> cipher) {
   if (!cipher) throw InvalidArgument("cipher", "must not be null");
   const std::string name = cipher->name();
-  if (name.empty() || name.size() > 16 ||
-      name.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-") !=
-          std::string::npos) {
+  if (!crypto::is_valid_cipher_name(name)) {
     throw InvalidArgument("cipher", "name must be 1-16 characters of [A-Za-z0-9_-]");
   }
   auto& r = registry();

@@ -1,6 +1,7 @@
 #include "crypto/envelope.hpp"
 
 #include "crypto/base64.hpp"
+#include "crypto/cipher_name.hpp"
 #include "crypto/key_id.hpp"
 
 #include <datahub/error.hpp>
@@ -50,8 +51,18 @@ std::string to_json(const Envelope& e) {
 }
 
 Envelope parse_envelope(std::string_view json) {
-  rapidjson::Document doc;
-  doc.Parse<rapidjson::kParseValidateEncodingFlag | rapidjson::kParseIterativeFlag>(json.data(), json.size());
+  // Every read opens one envelope: its DOM and parse stack start on the stack (a stored
+  // envelope fits), so parsing allocates nothing; larger input spills to the heap.
+  // (Each pool keeps a small header in its buffer, hence the parse stack's smaller start.)
+  char values_buffer[2048];
+  char stack_buffer[2048];
+  rapidjson::MemoryPoolAllocator<> values(values_buffer, sizeof values_buffer);
+  rapidjson::MemoryPoolAllocator<> stack(stack_buffer, sizeof stack_buffer);
+  rapidjson::GenericDocument<rapidjson::UTF8<>, rapidjson::MemoryPoolAllocator<>, rapidjson::MemoryPoolAllocator<>>
+      doc(&values, 1024, &stack);
+  // No UTF-8 validation pass: every member is checked against an ASCII alphabet below
+  // (key id, cipher name, base64), which rejects any byte the validation would.
+  doc.Parse<rapidjson::kParseIterativeFlag>(json.data(), json.size());
   if (doc.HasParseError() || !doc.IsObject()) throw Integrity("envelope: not a JSON object");
   if (doc.MemberCount() != 7) throw Integrity("envelope: unexpected members");
   auto v = doc.FindMember("v");
@@ -60,6 +71,7 @@ Envelope parse_envelope(std::string_view json) {
     throw Integrity("envelope: unsupported version " + std::to_string(v->value.GetInt()));
   Envelope e;
   e.alg = std::string(member_string(doc, "alg"));
+  if (!is_valid_cipher_name(e.alg)) throw Integrity("envelope: malformed alg");
   e.kid = std::string(member_string(doc, "kid"));
   if (!is_valid_key_id(e.kid)) throw Integrity("envelope: malformed key id");
   e.mid = member_bytes(doc, "mid");

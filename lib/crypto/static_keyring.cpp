@@ -1,7 +1,7 @@
 // StaticKeyring: KEKs in memory; wraps each DEK with AES-256/GCM.
 #include "crypto/base64.hpp"
-#include "crypto/botan_aead.hpp"
 #include "crypto/key_id.hpp"
+#include "crypto/scheduled_aead.hpp"
 
 #include <datahub/error.hpp>
 #include <datahub/key_provider.hpp>
@@ -26,8 +26,8 @@ constexpr char kWrapLabel[] = "datahub.connections.kek-wrap.v1";
 
 struct StaticKeyring::Impl {
   std::string primary;
-  std::map<std::string, SecretBytes, std::less<>> wrap_keys;
-  std::shared_ptr<const Cipher> aead = crypto::make_a256gcm();
+  // AES-256/GCM under each derived wrapping key, its key schedule computed once.
+  std::map<std::string, crypto::ScheduledAead, std::less<>> wrap_keys;
 };
 
 StaticKeyring::StaticKeyring(std::string primary_key_id, std::vector<Key> keys)
@@ -40,7 +40,7 @@ StaticKeyring::StaticKeyring(std::string primary_key_id, std::vector<Key> keys)
     if (material.size() < kMinKeyBytes)
       throw InvalidArgument("keys", "key '" + id + "' is shorter than 32 bytes");
     SecretBytes derived = hkdf->derive_key(32, material, std::string(), kWrapLabel);
-    if (!impl_->wrap_keys.emplace(id, std::move(derived)).second)
+    if (!impl_->wrap_keys.try_emplace(id, "AES-256/GCM", derived).second)
       throw InvalidArgument("keys", "key '" + id + "' appears twice");
   }
   if (!impl_->wrap_keys.count(primary_key_id))
@@ -101,19 +101,15 @@ Bytes StaticKeyring::wrap(const std::string& key_id, const SecretBytes& dek, con
   if (it == impl_->wrap_keys.end()) throw KeyUnavailable("key '" + key_id + "' is not in the keyring");
   Bytes nonce(kNonceBytes);
   Botan::system_rng().randomize(nonce.data(), nonce.size());
-  Bytes sealed = impl_->aead->seal(it->second, nonce, dek, aad);
-  nonce.insert(nonce.end(), sealed.begin(), sealed.end());
-  return nonce;  // nonce || ciphertext || tag
+  return it->second.seal(nonce.data(), nonce.size(), dek, aad, nonce);  // nonce || ciphertext || tag
 }
 
 SecretBytes StaticKeyring::unwrap(const std::string& key_id, const Bytes& edk, const Bytes& aad) const {
   auto it = impl_->wrap_keys.find(key_id);
   if (it == impl_->wrap_keys.end()) throw KeyUnavailable("key '" + key_id + "' is not in the keyring");
   if (edk.size() < kNonceBytes + 16) throw Integrity("wrapped data key is too short");
-  const Bytes nonce(edk.begin(), edk.begin() + kNonceBytes);
-  const Bytes sealed(edk.begin() + kNonceBytes, edk.end());
   try {
-    return impl_->aead->open(it->second, nonce, sealed, aad);
+    return it->second.open(edk.data(), kNonceBytes, edk.data() + kNonceBytes, edk.size() - kNonceBytes, aad);
   } catch (const Integrity&) {
     throw Integrity("wrapped data key failed authentication");
   }

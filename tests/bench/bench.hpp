@@ -11,6 +11,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
+#include <functional>
 #include <iostream>
 #include <map>
 #include <memory>
@@ -138,7 +139,7 @@ class Bench {
   void rss_bench();
   double pgbench_tps(int clients);
   void pool_bench();
-  double sdk_reads_per_second(ConnectionStore& store, int threads);
+  double reads_per_second(int threads, const std::function<void(int, std::int64_t)>& read);
   void bulk_bench();
   void rotate_bench();
   void table();

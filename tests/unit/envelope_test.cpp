@@ -221,6 +221,16 @@ TEST_CASE("parse_envelope rejects anything it did not write, with Integrity") {
     }
     CHECK_NOTHROW(parse_envelope(with_member(e, "kid", std::string(128, 'k'))));
   }
+  SUBCASE("malformed alg, and bytes that are not UTF-8 (the parser leaves them to these checks)") {
+    for (const std::string& alg : std::vector<std::string>{"", "A256 GCM", "A256GCM\\u0000", "\xc3\xa9",
+                                                          "\xff\xfe", std::string(17, 'A')}) {
+      CAPTURE(alg);
+      CHECK_THROWS_AS(parse_envelope(with_member(e, "alg", alg)), Integrity);
+    }
+    CHECK_THROWS_AS(parse_envelope(with_member(e, "kid", "k\xff")), Integrity);
+    CHECK_THROWS_AS(parse_envelope(with_member(e, "ct", "QQ\xc3\xa9==")), Integrity);
+    CHECK_NOTHROW(parse_envelope(with_member(e, "alg", std::string(16, 'A'))));  // opens as unknown alg
+  }
 }
 
 TEST_CASE("cipher registry") {

@@ -1,4 +1,5 @@
-// StaticKeyring: construction rules, the "kid:base64,..." format, wrap/unwrap.
+// StaticKeyring: construction rules, the "kid:base64,..." format, wrap/unwrap (also from
+// many threads at once).
 #include "crypto/base64.hpp"
 #include "unit_support.hpp"
 
@@ -8,9 +9,11 @@
 #include <botan/system_rng.h>
 #include <doctest/doctest.h>
 
+#include <atomic>
 #include <cstdlib>
 #include <memory>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -206,4 +209,45 @@ TEST_CASE("StaticKeyring wrap and unwrap") {
     const std::string needle(dek.begin(), dek.begin() + 8);
     CHECK(haystack.find(needle) == std::string::npos);
   }
+}
+
+// The wrapping keys keep their AES-GCM key schedules in mode objects that calls borrow.
+TEST_CASE("StaticKeyring stays usable after a failed unwrap") {
+  const StaticKeyring ring("k1", one_key("k1", random_key()));
+  const SecretBytes dek = random_key();
+  const Bytes edk = ring.wrap("k1", dek, kAad);
+  Bytes bad = edk;
+  bad.back() ^= 0x01;
+  for (int i = 0; i < 3; ++i) {
+    CHECK_THROWS_AS(ring.unwrap("k1", bad, kAad), Integrity);
+    CHECK(ring.unwrap("k1", edk, kAad) == dek);
+    CHECK(ring.unwrap("k1", ring.wrap("k1", dek, kAad), kAad) == dek);
+  }
+}
+
+TEST_CASE("StaticKeyring wraps and unwraps from many threads at once") {
+  std::vector<StaticKeyring::Key> keys;
+  keys.emplace_back("k1", random_key());
+  keys.emplace_back("k2", random_key());
+  const StaticKeyring ring("k1", std::move(keys));
+  constexpr int kThreads = 6, kRounds = 300;
+  std::atomic<int> mismatches{0}, errors{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      const std::string kid = t % 2 ? "k1" : "k2";
+      const Bytes aad{'t', static_cast<std::uint8_t>(t)};
+      try {
+        for (int i = 0; i < kRounds; ++i) {
+          const SecretBytes dek = random_key();
+          if (ring.unwrap(kid, ring.wrap(kid, dek, aad), aad) != dek) ++mismatches;
+        }
+      } catch (...) {
+        ++errors;
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  CHECK(mismatches == 0);
+  CHECK(errors == 0);
 }
