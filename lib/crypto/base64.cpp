@@ -52,21 +52,30 @@ bool decode_public(std::string_view text, Bytes& out) {
   if (text.size() % 4 != 0) return false;
   if (text.empty()) return true;
   const std::size_t pad = text.back() != '=' ? 0 : text[text.size() - 2] == '=' ? 2 : 1;
-  out.reserve(text.size() / 4 * 3);
-  for (std::size_t i = 0; i < text.size(); i += 4) {
-    const bool last = i + 4 == text.size();
-    int v[4];
-    for (int j = 0; j < 4; ++j) {
-      const bool padding = last && j >= 4 - static_cast<int>(pad);
-      v[j] = padding ? 0 : table[static_cast<unsigned char>(text[i + static_cast<std::size_t>(j)])];
-      if (v[j] < 0) return false;
+  out.resize(text.size() / 4 * 3);
+  std::uint8_t* o = out.data();
+  const auto* in = reinterpret_cast<const unsigned char*>(text.data());
+  const std::size_t full = text.size() / 4 - (pad ? 1 : 0);  // groups without padding
+  for (std::size_t g = 0; g < full; ++g, in += 4, o += 3) {
+    const int a = table[in[0]], b = table[in[1]], c = table[in[2]], d = table[in[3]];
+    if ((a | b | c | d) < 0) return false;
+    const std::uint32_t n = static_cast<std::uint32_t>(a << 18 | b << 12 | c << 6 | d);
+    o[0] = static_cast<std::uint8_t>(n >> 16);
+    o[1] = static_cast<std::uint8_t>(n >> 8);
+    o[2] = static_cast<std::uint8_t>(n);
+  }
+  if (pad) {  // the last group: 2 or 3 symbols, then '='; unused bits must be zero (canonical)
+    const int a = table[in[0]], b = table[in[1]], c = pad == 1 ? table[in[2]] : 0;
+    if ((a | b | c) < 0 || (pad == 1 && in[3] != '=')) return false;
+    const std::uint32_t n = static_cast<std::uint32_t>(a << 18 | b << 12 | c << 6);
+    o[0] = static_cast<std::uint8_t>(n >> 16);
+    if (pad == 2) {
+      out.resize(out.size() - 2);
+      return (n & 0xFFFF) == 0;
     }
-    const std::uint32_t n = static_cast<std::uint32_t>(v[0] << 18 | v[1] << 12 | v[2] << 6 | v[3]);
-    out.push_back(static_cast<std::uint8_t>(n >> 16));
-    if (last && pad == 2) return (n & 0xFFFF) == 0;  // unused bits must be zero: canonical
-    out.push_back(static_cast<std::uint8_t>(n >> 8));
-    if (last && pad == 1) return (n & 0xFF) == 0;
-    out.push_back(static_cast<std::uint8_t>(n));
+    o[1] = static_cast<std::uint8_t>(n >> 8);
+    out.resize(out.size() - 1);
+    return (n & 0xFF) == 0;
   }
   return true;
 }
