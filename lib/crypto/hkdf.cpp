@@ -22,7 +22,10 @@ SecretBytes hkdf_sha256(const SecretBytes& secret, const std::uint8_t* salt, std
   hmac->update(0x01);
   SecretBytes okm(32);
   hmac->final(okm.data());
-  hmac->clear();
+  // The object keeps the PRK's pads: overwrite them in place with a zero key's (clear()
+  // would free them, and the next call would allocate them again).
+  static const std::uint8_t zeros[32] = {};
+  hmac->set_key(zeros, sizeof zeros);
   Botan::secure_scrub_memory(prk, sizeof prk);
   okm.resize(length);
   return okm;

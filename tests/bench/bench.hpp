@@ -139,7 +139,11 @@ class Bench {
   void rss_bench();
   double pgbench_tps(int clients);
   void pool_bench();
-  double reads_per_second(int threads, const std::function<void(int, std::int64_t)>& read);
+  struct ReadRate {
+    double per_second = 0;
+    double cpu_us_per_read = 0;  // this process (user + system), all threads
+  };
+  ReadRate reads_per_second(int threads, const std::function<void(int, std::int64_t)>& read);
   void bulk_bench();
   void rotate_bench();
   void table();

@@ -12,6 +12,7 @@
 #include <sstream>
 #include <thread>
 
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -256,8 +257,9 @@ double Bench::pgbench_tps(int clients) {
   return std::atof(out.c_str() + at + 6);
 }
 
-// Reads per second of T threads, thread k calling read(k, random id), for pool_seconds.
-double Bench::reads_per_second(int threads, const std::function<void(int, std::int64_t)>& read) {
+// Reads per second of T threads, thread k calling read(k, random id), for pool_seconds,
+// and the CPU time this process spent per read meanwhile.
+Bench::ReadRate Bench::reads_per_second(int threads, const std::function<void(int, std::int64_t)>& read) {
   std::atomic<bool> stop{false};
   std::vector<long long> counts(static_cast<std::size_t>(threads), 0);
   std::vector<std::thread> workers;
@@ -273,14 +275,25 @@ double Bench::reads_per_second(int threads, const std::function<void(int, std::i
       counts[static_cast<std::size_t>(k)] = n;
     });
   }
+  auto cpu_seconds = [] {
+    rusage u{};
+    getrusage(RUSAGE_SELF, &u);
+    return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
+           static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
+  };
+  const double cpu0 = cpu_seconds();
   const auto t0 = Clock::now();
   std::this_thread::sleep_for(std::chrono::duration<double>(o_.pool_seconds));
   stop = true;
   for (auto& w : workers) w.join();
   const double secs = seconds_since(t0);
+  const double cpu = cpu_seconds() - cpu0;
   long long total = 0;
   for (auto c : counts) total += c;
-  return static_cast<double>(total) / secs;
+  ReadRate rate;
+  rate.per_second = static_cast<double>(total) / secs;
+  rate.cpu_us_per_read = total ? cpu * 1e6 / static_cast<double>(total) : 0;
+  return rate;
 }
 
 void Bench::pool_bench() {
@@ -317,8 +330,13 @@ void Bench::pool_bench() {
       for (auto& w : warm) w.join();
     }
     std::map<std::string, std::vector<double>> runs;
+    std::map<std::string, double> cpu;  // client CPU µs per read in the better run of each side
     for (int rep = 0; rep < 2; ++rep) {
-      for (const auto& [name, read] : sides) runs[name].push_back(reads_per_second(t, read));
+      for (const auto& [name, read] : sides) {
+        const ReadRate rate = reads_per_second(t, read);
+        if (runs[name].empty() || rate.per_second > runs[name].back()) cpu[name] = rate.cpu_us_per_read;
+        runs[name].push_back(rate.per_second);
+      }
       runs["pgbench"].push_back(pgbench_tps(t));
     }
     auto& d = r_.details["pool"];
@@ -341,7 +359,10 @@ void Bench::pool_bench() {
       worst = ratio;
       worst_t = t;
     }
+    for (const auto& [name, us] : cpu) d["client_cpu_us_per_read_" + name + at] = us;
     say(line + " /s");
+    say("       client CPU per read: sdk " + fmt(cpu["sdk"], 1) + " us, libpq " + fmt(cpu["libpq"], 1) + " us, floor " +
+        fmt(cpu["floor"], 1) + " us");
     say("       ratio " + fmt(ratio, 3) + "; libpq " + fmt(d["libpq_ratio" + at], 3) + ", floor " +
         fmt(d["floor_ratio" + at], 3) + " of pgbench");
   }
