@@ -313,7 +313,7 @@ void Bench::pool_bench() {
       {"libpq", [&](int k, std::int64_t id) { PQclear(exec_get(k, id)); }},
       {"floor", [&](int k, std::int64_t id) { open_row(codec, exec_get(k, id)); }},
   };
-  double worst = 1e9;
+  double worst = 1e9, worst_floor = 1e9;
   int worst_t = 0;
   for (int t : {1, 2, 4, 8}) {
     while (raw.size() < static_cast<std::size_t>(t)) {
@@ -359,6 +359,7 @@ void Bench::pool_bench() {
       worst = ratio;
       worst_t = t;
     }
+    worst_floor = std::min(worst_floor, d["floor_ratio" + at]);
     for (const auto& [name, us] : cpu) d["client_cpu_us_per_read_" + name + at] = us;
     say(line + " /s");
     say("       client CPU per read: sdk " + fmt(cpu["sdk"], 1) + " us, libpq " + fmt(cpu["libpq"], 1) + " us, floor " +
@@ -369,6 +370,9 @@ void Bench::pool_bench() {
   r_.keys["pool_vs_pgbench_ratio"] = worst;
   r_.details["pool"]["worst_T"] = worst_t;
   r_.details["pool"]["floor_ratio_at_worst_T"] = r_.details["pool"]["floor_ratio_T" + std::to_string(worst_t)];
+  // The bound: no SDK that opens each row does better than the floor at its worst T.
+  r_.details["pool"]["floor_ratio_worst"] = worst_floor;
+  say("  worst T: sdk " + fmt(worst, 3) + " (T=" + std::to_string(worst_t) + "), floor " + fmt(worst_floor, 3));
   r_.details["pool"]["seconds_per_run"] = o_.pool_seconds;
   r_.details["pool"]["runs_per_side"] = 2;
 }
