@@ -25,12 +25,11 @@ class BotanAead final : public Cipher {
   Bytes seal(const SecretBytes& key, const Bytes& nonce, const SecretBytes& plaintext,
              const Bytes& aad) const override {
     auto& mode = mode_for(Botan::ENCRYPTION);
-    mode.set_key(key);
+    SecretBytes buffer(plaintext.begin(), plaintext.end());
+    const KeyedForOneMessage keyed(mode, key);
     mode.set_associated_data_vec(aad);
     mode.start(nonce);
-    SecretBytes buffer(plaintext.begin(), plaintext.end());
     mode.finish(buffer);
-    forget_key(mode);
     return Bytes(buffer.begin(), buffer.end());
   }
 
@@ -38,29 +37,49 @@ class BotanAead final : public Cipher {
                    const Bytes& aad) const override {
     if (ciphertext.size() < 16) throw Integrity("ciphertext is too short");
     auto& mode = mode_for(Botan::DECRYPTION);
-    mode.set_key(key);
+    SecretBytes buffer(ciphertext.begin(), ciphertext.end());
+    const KeyedForOneMessage keyed(mode, key);
     mode.set_associated_data_vec(aad);
     mode.start(nonce);
-    SecretBytes buffer(ciphertext.begin(), ciphertext.end());
     try {
       mode.finish(buffer);
     } catch (const Botan::Invalid_Authentication_Tag&) {
-      forget_key(mode);
       throw Integrity("ciphertext failed authentication");
     }
-    forget_key(mode);
     return buffer;
   }
 
  private:
-  // The object is reused by this thread: its key schedule is overwritten with an all-zero
-  // key's. (clear() would wipe it too, but frees it, and the next message's set_key then
-  // allocates it again: several trips through Botan's locked-memory pool, one mutex for
-  // the whole process, per message; measurable when threads decrypt at once.)
-  void forget_key(Botan::AEAD_Mode& mode) const {
-    static const std::uint8_t zeros[32] = {};
-    mode.set_key(zeros, key_length());
-  }
+  // Keys a thread's reused mode object for one message. Afterwards, on every path, the
+  // message state is reset and the key schedule overwritten with an all-zero key's.
+  // (clear() would wipe them too, but frees them, and the next message's set_key then
+  // allocates them again: trips through Botan's locked-memory pool, one mutex for the
+  // whole process, on every message; measurable when threads decrypt at once.)
+  class KeyedForOneMessage {
+   public:
+    KeyedForOneMessage(Botan::AEAD_Mode& mode, const SecretBytes& key) : mode_(mode) {
+      try {
+        mode_.set_key(key);
+      } catch (...) {
+        mode_.clear();
+        throw;
+      }
+    }
+    ~KeyedForOneMessage() {
+      static const std::uint8_t zeros[32] = {};
+      try {
+        mode_.reset();
+        mode_.set_key(zeros, sizeof zeros);
+      } catch (...) {
+        mode_.clear();  // frees instead; the key never stays behind
+      }
+    }
+    KeyedForOneMessage(const KeyedForOneMessage&) = delete;
+    KeyedForOneMessage& operator=(const KeyedForOneMessage&) = delete;
+
+   private:
+    Botan::AEAD_Mode& mode_;
+  };
 
   // Botan mode objects are not thread-safe and costly to create: one per thread and cipher.
   Botan::AEAD_Mode& mode_for(Botan::Cipher_Dir direction) const {
