@@ -53,8 +53,21 @@ bool is_ipv6_literal(const std::string& host) {
   return true;
 }
 
+// The most characters the pairs can take: each value escaped or percent-encoded
+// (`per_value_char` characters at most for each of its characters), plus `per_pair` for
+// separators. Reserved up front, the output never reallocates, so no copy of the password
+// is left behind in a freed, unwiped buffer (the caller wipes the result itself).
+std::size_t worst_case_size(const target::LibpqKeywords& keywords, std::size_t per_value_char,
+                            std::size_t per_pair) {
+  std::size_t size = 0;
+  for (const auto& [keyword, value] : keywords.pairs())
+    size += keyword.size() + per_value_char * value.size() + per_pair;
+  return size;
+}
+
 std::string conninfo_of(const target::LibpqKeywords& keywords) {
   std::string out;
+  out.reserve(worst_case_size(keywords, 2, 4));  // ' ', '=', two quotes
   for (const auto& [keyword, value] : keywords.pairs()) {
     if (!out.empty()) out += ' ';
     out += keyword;
@@ -72,7 +85,11 @@ std::string uri_of(const target::LibpqKeywords& keywords) {
   const std::string* dbname = keywords.find("dbname");
   const bool host_in_authority = host && (is_plain_host(*host) || is_ipv6_literal(*host));
 
-  std::string out = "postgresql://";
+  std::string out;
+  // "postgresql://", then at most ":@[]/" around the authority and path, and '?'/'&' and
+  // '=' per query pair.
+  out.reserve(16 + 8 + worst_case_size(keywords, 3, 2));
+  out += "postgresql://";
   if (user) {
     append_percent_encoded(out, *user);
     if (password) {
@@ -86,7 +103,10 @@ std::string uri_of(const target::LibpqKeywords& keywords) {
     if (bracket) out += '[';
     out += *host;
     if (bracket) out += ']';
-    if (port) out += ':' + *port;
+    if (port) {
+      out += ':';
+      out += *port;
+    }
   }
   if (dbname) {
     out += '/';

@@ -42,6 +42,7 @@ const std::string* LibpqKeywords::find(const std::string& keyword) const noexcep
 
 void to_libpq_keywords(const Details& details, const std::string& type, LibpqKeywords& out) {
   if (type != "POSTGRESQL") throw InvalidArgument("type", "only POSTGRESQL connections can be used with libpq");
+  out.reserve(out.pairs().size() + details.size());
   for (const auto& [field, value] : details) {
     const char* keyword = keyword_for(field);
     if (!keyword) throw InvalidArgument("connection_details." + field, "has no libpq keyword");

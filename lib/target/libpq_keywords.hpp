@@ -21,6 +21,9 @@ class LibpqKeywords {
   LibpqKeywords& operator=(const LibpqKeywords&) = delete;
   ~LibpqKeywords();
 
+  // Room for n pairs: pairs added within it never move (a moved short string leaves its
+  // bytes behind in the freed buffer).
+  void reserve(std::size_t n) { pairs_.reserve(n); }
   void add(std::string keyword, std::string value) { pairs_.emplace_back(std::move(keyword), std::move(value)); }
   // The value for `keyword`, or nullptr.
   const std::string* find(const std::string& keyword) const noexcept;
