@@ -30,13 +30,28 @@ Details& Details::operator=(Details&& other) noexcept {
 
 Details::~Details() { wipe(); }
 
+namespace {
+// The whole buffer, not just size(): a string that once held a longer value, or was moved
+// from (a short string keeps its characters inside the object), has more behind it.
+void scrub(Details::Value& value) noexcept {
+  if (auto* s = std::get_if<std::string>(&value)) Botan::secure_scrub_memory(s->data(), s->capacity());
+}
+}  // namespace
+
 void Details::wipe() noexcept {
-  for (auto& field : fields_) {
-    if (auto* s = std::get_if<std::string>(&field.second)) {
-      Botan::secure_scrub_memory(s->data(), s->size());
-    }
-  }
+  for (auto& field : fields_) scrub(field.second);
   fields_.clear();
+}
+
+// Growing a vector moves its elements into a new buffer and frees the old one, where a
+// moved short string leaves its characters: grow by hand and wipe the old strings first.
+void Details::make_room() {
+  if (fields_.size() < fields_.capacity()) return;
+  std::vector<Field> grown;
+  grown.reserve(fields_.empty() ? 8 : 2 * fields_.capacity());
+  for (auto& field : fields_) grown.push_back(std::move(field));
+  wipe();
+  fields_.swap(grown);
 }
 
 Details Details::from_json(std::string_view json) {
@@ -55,12 +70,12 @@ Details Details::from_json(std::string_view json) {
 Details& Details::set(std::string_view name, std::string value) {
   for (auto& field : fields_) {
     if (field.first == name) {
-      if (auto* s = std::get_if<std::string>(&field.second))
-        Botan::secure_scrub_memory(s->data(), s->size());
+      scrub(field.second);
       field.second = std::move(value);
       return *this;
     }
   }
+  make_room();
   fields_.emplace_back(std::string(name), std::move(value));
   return *this;
 }
@@ -68,12 +83,12 @@ Details& Details::set(std::string_view name, std::string value) {
 Details& Details::set(std::string_view name, std::int64_t value) {
   for (auto& field : fields_) {
     if (field.first == name) {
-      if (auto* s = std::get_if<std::string>(&field.second))
-        Botan::secure_scrub_memory(s->data(), s->size());
+      scrub(field.second);
       field.second = value;
       return *this;
     }
   }
+  make_room();
   fields_.emplace_back(std::string(name), value);
   return *this;
 }
@@ -82,8 +97,11 @@ bool Details::erase(std::string_view name) {
   auto it = std::find_if(fields_.begin(), fields_.end(),
                          [&](const Field& f) { return f.first == name; });
   if (it == fields_.end()) return false;
-  if (auto* s = std::get_if<std::string>(&it->second)) Botan::secure_scrub_memory(s->data(), s->size());
-  fields_.erase(it);
+  // Swapped to the back rather than erased: erase() would move the later fields down and
+  // leave the last one's characters behind its new end.
+  std::rotate(it, it + 1, fields_.end());
+  scrub(fields_.back().second);
+  fields_.pop_back();
   return true;
 }
 

@@ -31,7 +31,7 @@ static int64_t create(dhc_store *store, const char *name, const char *password) 
   dhc_error *err = NULL;
   snprintf(json, sizeof json,
            "{\"name\":\"" PREFIX "%s\",\"type\":\"POSTGRESQL\",\"tags\":[\"freed\"],\"connection_details\":"
-           "{\"host\":\"db.example\",\"port\":5432,\"database\":\"d\",\"username\":\"u\",\"password\":\"%s\"}}",
+           "{\"password\":\"%s\",\"host\":\"db.example\",\"port\":5432,\"database\":\"d\",\"username\":\"u\"}}",
            name, password);
   CHECK_CODE(DHC_OK, dhc_connection_create(store, json, "tester", &out, &err));
   memset(json, 0, sizeof json);
