@@ -60,6 +60,7 @@ class DATAHUB_API Details {
 
  private:
   void wipe() noexcept;
+  void move_fields(std::size_t capacity, const Field* skip);
   void make_room();
   std::vector<Field> fields_;
 };

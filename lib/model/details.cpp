@@ -43,15 +43,22 @@ void Details::wipe() noexcept {
   fields_.clear();
 }
 
-// Growing a vector moves its elements into a new buffer and frees the old one, where a
-// moved short string leaves its characters: grow by hand and wipe the old strings first.
+// Moves the fields, but `skip`, into a new buffer of `capacity` and wipes the old one's
+// strings before it is freed. The vector's own growth and erase() move strings too, and a
+// moved short string leaves its characters behind (in the freed buffer, or in a slot past
+// the end or of another type), where no wipe would reach them.
+void Details::move_fields(std::size_t capacity, const Field* skip) {
+  std::vector<Field> moved;
+  moved.reserve(capacity);
+  for (auto& field : fields_) {
+    if (&field != skip) moved.push_back(std::move(field));
+  }
+  wipe();  // the moved-from strings, and `skip`
+  fields_.swap(moved);
+}
+
 void Details::make_room() {
-  if (fields_.size() < fields_.capacity()) return;
-  std::vector<Field> grown;
-  grown.reserve(fields_.empty() ? 8 : 2 * fields_.capacity());
-  for (auto& field : fields_) grown.push_back(std::move(field));
-  wipe();
-  fields_.swap(grown);
+  if (fields_.size() == fields_.capacity()) move_fields(fields_.empty() ? 8 : 2 * fields_.capacity(), nullptr);
 }
 
 Details Details::from_json(std::string_view json) {
@@ -97,11 +104,7 @@ bool Details::erase(std::string_view name) {
   auto it = std::find_if(fields_.begin(), fields_.end(),
                          [&](const Field& f) { return f.first == name; });
   if (it == fields_.end()) return false;
-  // Swapped to the back rather than erased: erase() would move the later fields down and
-  // leave the last one's characters behind its new end.
-  std::rotate(it, it + 1, fields_.end());
-  scrub(fields_.back().second);
-  fields_.pop_back();
+  move_fields(fields_.capacity(), &*it);
   return true;
 }
 

@@ -81,6 +81,16 @@ static void exercise(dhc_store *store) {
   CHECK_CODE(DHC_OK, dhc_connection_get(store, long_id, DHC_REVEAL_SECRETS, &out, &err));
   CHECK(out && strstr(out, NEW_SECRET) != NULL);
   free_string(out);
+  /* A field removed before the password: the fields after it move down. */
+  CHECK_CODE(DHC_OK, dhc_connection_create(store,
+      "{\"name\":\"" PREFIX "tail\",\"type\":\"POSTGRESQL\",\"connection_details\":{\"host\":\"h\","
+      "\"port\":5432,\"database\":\"d\",\"username\":\"u\",\"password\":\"" SHORT_SECRET "\"}}",
+      "tester", &out, &err));
+  const int64_t tail_id = out ? dhc_test_json_int(out, "id") : -1;
+  free_string(out);
+  CHECK_CODE(DHC_OK, dhc_connection_update(store, tail_id, "{\"force\":true,\"connection_details\":{\"port\":null}}",
+                                           "tester", &out, &err));
+  free_string(out);
   CHECK_CODE(DHC_OK, dhc_connection_create_many(store,
       "[{\"name\":\"" PREFIX "bulk1\",\"type\":\"POSTGRESQL\",\"connection_details\":"
       "{\"host\":\"h\",\"database\":\"d\",\"username\":\"u\",\"password\":\"" SHORT_SECRET "\"}},"
