@@ -3,6 +3,7 @@
 #include "crypto/base64.hpp"
 #include "crypto/cipher_name.hpp"
 #include "crypto/key_id.hpp"
+#include "model/stack_json_document.hpp"
 
 #include <datahub/error.hpp>
 
@@ -51,15 +52,9 @@ std::string to_json(const Envelope& e) {
 }
 
 Envelope parse_envelope(std::string_view json) {
-  // Every read opens one envelope: its DOM and parse stack start on the stack (a stored
-  // envelope fits), so parsing allocates nothing; larger input spills to the heap.
-  // (Each pool keeps a small header in its buffer, hence the parse stack's smaller start.)
-  char values_buffer[2048];
-  char stack_buffer[2048];
-  rapidjson::MemoryPoolAllocator<> values(values_buffer, sizeof values_buffer);
-  rapidjson::MemoryPoolAllocator<> stack(stack_buffer, sizeof stack_buffer);
-  rapidjson::GenericDocument<rapidjson::UTF8<>, rapidjson::MemoryPoolAllocator<>, rapidjson::MemoryPoolAllocator<>>
-      doc(&values, 1024, &stack);
+  // Every read opens one envelope: parsing it allocates nothing (a stored envelope fits).
+  model::StackJsonDocument parsed;
+  auto& doc = parsed.doc();
   // No UTF-8 validation pass: every member is checked against an ASCII alphabet below
   // (key id, cipher name, base64), which rejects any byte the validation would.
   doc.Parse<rapidjson::kParseIterativeFlag>(json.data(), json.size());

@@ -1,5 +1,6 @@
 #include "model/details_json.hpp"
 #include "model/record_json.hpp"
+#include "model/stack_json_document.hpp"
 #include "model/text.hpp"
 
 #include <datahub/error.hpp>
@@ -163,15 +164,10 @@ SecretBytes details_to_secret_json(const Details& details) {
 
 Details details_from_secret_json(SecretBytes& json) {
   json.push_back(0);  // in-situ parsing needs a terminator
-  // In situ, values point into `json` (a wiped buffer); the DOM and the parse stack start
-  // on the stack, so opening a record's details does not allocate for them.
-  // (Each pool keeps a small header in its buffer, hence the parse stack's smaller start.)
-  char values_buffer[2048];
-  char stack_buffer[2048];
-  rapidjson::MemoryPoolAllocator<> values(values_buffer, sizeof values_buffer);
-  rapidjson::MemoryPoolAllocator<> stack(stack_buffer, sizeof stack_buffer);
-  rapidjson::GenericDocument<rapidjson::UTF8<>, rapidjson::MemoryPoolAllocator<>, rapidjson::MemoryPoolAllocator<>>
-      doc(&values, 1024, &stack);
+  // In situ, values point into `json` (a wiped buffer); the DOM and parse stack do not
+  // allocate.
+  StackJsonDocument parsed;
+  auto& doc = parsed.doc();
   doc.ParseInsitu<rapidjson::kParseValidateEncodingFlag | rapidjson::kParseIterativeFlag>(reinterpret_cast<char*>(json.data()));
   if (doc.HasParseError()) throw Integrity("decrypted details are not valid JSON");
   try {
