@@ -47,7 +47,8 @@ void show_progress(const datahub::RotateReport& r, bool terminal) {
 }
 
 int run_rotate(const Context& context, const KeysFlags& flags) {
-  auto store = context.open_store();
+  // A worker without a session of its own would only wait for another's.
+  auto store = context.open_store(true, static_cast<std::size_t>(flags.workers));
   datahub::RotateOptions options;
   options.batch_size = flags.batch_size;
   options.dry_run = flags.dry_run;

@@ -35,12 +35,12 @@ std::shared_ptr<const datahub::KeyProvider> throwaway_keys() {
 
 }  // namespace
 
-std::unique_ptr<datahub::ConnectionStore> Context::open_store(bool needs_keys) const {
+std::unique_ptr<datahub::ConnectionStore> Context::open_store(bool needs_keys, std::size_t sessions) const {
   datahub::StoreOptions options;
   options.database = database.empty() ? from_env("DATAHUB_DATABASE") : database;
   if (options.database.empty()) throw UsageError("no database: set DATAHUB_DATABASE or pass --database");
   options.keys = needs_keys ? load_keys(keys_file) : throwaway_keys();
-  options.pool_size = 1;  // one command, one session
+  options.pool_size = sessions;
   options.connect_timeout = std::chrono::seconds(db_timeout);
   return std::make_unique<datahub::ConnectionStore>(options);
 }

@@ -21,9 +21,10 @@ struct Context {
   // The chosen subcommand's work, set while parsing and run after it succeeded.
   std::function<int()> action;
 
-  // Opens the store. Without `needs_keys` (schema commands) a throwaway key is used so
-  // that no key configuration is required. Throws ExitError/UsageError/datahub::Error.
-  std::unique_ptr<datahub::ConnectionStore> open_store(bool needs_keys = true) const;
+  // Opens the store with `sessions` pooled sessions (one per rotation worker; one
+  // otherwise). Without `needs_keys` (schema commands) a throwaway key is used so that no
+  // key configuration is required. Throws ExitError/UsageError/datahub::Error.
+  std::unique_ptr<datahub::ConnectionStore> open_store(bool needs_keys = true, std::size_t sessions = 1) const;
   std::string resolved_actor() const;
 };
 

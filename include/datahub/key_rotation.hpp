@@ -31,7 +31,11 @@ struct RotateReport {
   std::int64_t scanned = 0;          // rows looked at (all under a non-primary key or cipher)
   std::int64_t rewritten = 0;        // rows moved to the primary key (in a dry run: would be)
   std::int64_t skipped_changed = 0;  // rows edited concurrently on every retry; run again
-  std::int64_t failed = 0;           // rows that could not be opened; see verify()
+  // Rows left as they were: their data key could not be unwrapped (its key is not in the
+  // keyring, or the envelope's version, key id or wrapped key is damaged), or, re-encrypting,
+  // they could not be opened. A re-wrap does not decrypt: a row whose ciphertext alone was
+  // damaged is re-wrapped and still fails to open. verify() names every such row.
+  std::int64_t failed = 0;
   std::int64_t remaining_estimate = 0;  // rows to rotate, counted when the run started
 };
 
@@ -45,7 +49,7 @@ struct RotateOptions {
   // Batches in flight at once, 1-16, each on its own pooled session (so at most pool_size
   // run together). The extra workers are threads of the library, and call the key provider
   // too; batches are still taken in id order and each commits on its own. On the 2-core
-  // benchmark machine 2 workers cut a large rotation's time by about a third
+  // benchmark machine 2 workers cut a large rotation's time by about half
   // (docs/benchmarks.md); 1 leaves the rest of the pool to other calls.
   int workers = 1;
   // Called on the calling thread after every batch it finished, with the totals of all

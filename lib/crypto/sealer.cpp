@@ -88,12 +88,19 @@ Envelope Sealer::seal(const SecretBytes& plaintext, std::int64_t row_id) const {
   return e;
 }
 
-Envelope Sealer::rewrap(const Envelope& e) const {
-  const SecretBytes dek = keys_->unwrap(e.kid, e.edk, dek_associated_data(e.kid));
-  Envelope out = e;
-  out.kid = keys_->primary_key_id();
+Sealer::WrappedKey Sealer::rewrap(const WrappedKey& wrapped) const {
+  const SecretBytes dek = keys_->unwrap(wrapped.kid, wrapped.edk, dek_associated_data(wrapped.kid));
+  WrappedKey out{keys_->primary_key_id(), {}};
   if (!is_valid_key_id(out.kid)) throw KeyUnavailable("the key provider's primary key id is malformed");
   out.edk = keys_->wrap(out.kid, dek, dek_associated_data(out.kid));
+  return out;
+}
+
+Envelope Sealer::rewrap(const Envelope& e) const {
+  WrappedKey moved = rewrap(WrappedKey{e.kid, e.edk});
+  Envelope out = e;
+  out.kid = std::move(moved.kid);
+  out.edk = std::move(moved.edk);
   return out;
 }
 

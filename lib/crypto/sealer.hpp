@@ -28,6 +28,14 @@ class Sealer {
   // Throws Integrity (tampered, swapped, unknown alg or v) or KeyUnavailable.
   SecretBytes open(const Envelope& envelope, std::int64_t row_id) const;
 
+  // A DEK wrapped under some key id, and the same DEK wrapped under the primary key.
+  struct WrappedKey {
+    std::string kid;
+    Bytes edk;
+  };
+  // Throws KeyUnavailable, or Integrity when `edk` was altered or was not wrapped under `kid`.
+  WrappedKey rewrap(const WrappedKey& wrapped) const;
+
   // The same envelope with its DEK re-wrapped under the primary key: mid, nonce and
   // ciphertext are unchanged (the content's associated data does not name the KEK).
   Envelope rewrap(const Envelope& envelope) const;

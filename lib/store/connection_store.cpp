@@ -133,12 +133,12 @@ Page ConnectionStore::list(const ListQuery& query, Secrets secrets) {
   const bool by_tags = !query.tags_all.empty() || !query.tags_any.empty();
   if (!query.tags_all.empty()) {
     where += " AND tags @> CAST(" +
-             params.add(store::tags_to_array_literal(model::normalize_tags(query.tags_all, "tags_all"))) +
+             params.add(store::text_array_literal(model::normalize_tags(query.tags_all, "tags_all"))) +
              " AS text[])";
   }
   if (!query.tags_any.empty()) {
     where += " AND tags && CAST(" +
-             params.add(store::tags_to_array_literal(model::normalize_tags(query.tags_any, "tags_any"))) +
+             params.add(store::text_array_literal(model::normalize_tags(query.tags_any, "tags_any"))) +
              " AS text[])";
   }
   if (query.name_prefix) {

@@ -1,5 +1,7 @@
 #include "store/record_codec.hpp"
 
+#include "crypto/base64.hpp"
+#include "crypto/key_id.hpp"
 #include "model/details_json.hpp"
 
 #include <datahub/connection_type.hpp>
@@ -18,6 +20,16 @@ RecordCodec::RecordCodec(std::shared_ptr<const KeyProvider> keys, const std::str
 std::string RecordCodec::rotate(const std::string& envelope_json, std::int64_t id, bool reencrypt) const {
   if (reencrypt) return seal(open(envelope_json, id), id);
   return crypto::to_json(sealer_.rewrap(crypto::parse_envelope(envelope_json)));
+}
+
+RecordCodec::MovedKey RecordCodec::rewrap_key(std::string_view version, const std::string& kid,
+                                              std::string_view edk) const {
+  crypto::Sealer::WrappedKey wrapped{kid, {}};
+  if (version != std::to_string(crypto::kEnvelopeVersion)) throw Integrity("envelope: unsupported version");
+  if (!crypto::is_valid_key_id(kid)) throw Integrity("envelope: malformed kid");
+  if (!crypto::base64_decode_strict(edk, wrapped.edk)) throw Integrity("envelope: malformed edk");
+  crypto::Sealer::WrappedKey moved = sealer_.rewrap(wrapped);
+  return {std::move(moved.kid), crypto::base64_encode(moved.edk)};
 }
 
 std::string RecordCodec::seal(const Details& details, std::int64_t id) const {
@@ -80,11 +92,11 @@ std::string tags_to_json(const std::vector<std::string>& tags) {
   return {buffer.GetString(), buffer.GetSize()};
 }
 
-std::string tags_to_array_literal(const std::vector<std::string>& tags) {
+std::string text_array_literal(const std::vector<std::string>& values) {
   std::string out = "{";
-  for (std::size_t i = 0; i < tags.size(); ++i) {
+  for (std::size_t i = 0; i < values.size(); ++i) {
     out += i ? ",\"" : "\"";
-    for (char c : tags[i]) {
+    for (char c : values[i]) {
       if (c == '"' || c == '\\') out += '\\';
       out += c;
     }

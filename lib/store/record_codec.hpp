@@ -8,6 +8,7 @@
 
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace datahub::store {
@@ -33,6 +34,17 @@ class RecordCodec {
   // the details opened and sealed afresh (under the store's cipher). Throws like open().
   std::string rotate(const std::string& envelope_json, std::int64_t id, bool reencrypt) const;
 
+  // A stored envelope's "kid" and "edk" (as text, "edk" in base64) moved under the primary
+  // key, for a re-wrap that rewrites those two members and leaves the rest as stored.
+  // `version` is the envelope's "v" as text. Throws Integrity (not an envelope v1 key) or
+  // KeyUnavailable. It reads no ciphertext: a row whose other members were altered moves
+  // too, and still fails to open (verify() names it).
+  struct MovedKey {
+    std::string kid;
+    std::string edk;  // base64
+  };
+  MovedKey rewrap_key(std::string_view version, const std::string& kid, std::string_view edk) const;
+
   const KeyProvider& keys() const noexcept { return sealer_.keys(); }
   const std::string& cipher_name() const noexcept { return sealer_.cipher_name(); }
 
@@ -43,9 +55,10 @@ class RecordCodec {
 // Tags travel to the server as one JSON array parameter, expanded there.
 std::string tags_to_json(const std::vector<std::string>& tags);
 std::vector<std::string> tags_from_json(const std::string& json);
-// A PostgreSQL text[] literal, every element double-quoted with '"' and '\' escaped, for
-// searches, where the planner must see the values to estimate them.
-std::string tags_to_array_literal(const std::vector<std::string>& tags);
+// A PostgreSQL text[] literal, every element double-quoted with '"' and '\' escaped: tags
+// for searches (where the planner must see the values to estimate them) and for COPY, and
+// rotate's columns of keys.
+std::string text_array_literal(const std::vector<std::string>& values);
 
 // Removes the secret fields unless revealing; returns the names of those removed.
 std::vector<std::string> redact(Details& details, const std::string& type);

@@ -52,4 +52,19 @@ std::vector<SealedRow> read_sealed(const SessionPool::Lease& lease, const std::s
   return rows;
 }
 
+std::vector<WrappedKeyRow> read_wrapped_keys(const SessionPool::Lease& lease, const std::string& where,
+                                             const Params& params, const std::string& operation) {
+  const auto result = exec(lease,
+                           "SELECT id, connection_details->>'v', connection_details->>'kid', "
+                           "connection_details->>'edk' FROM database_connections WHERE " + where,
+                           params, operation);
+  std::vector<WrappedKeyRow> rows(static_cast<std::size_t>(PQntuples(result.get())));
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    const int row = static_cast<int>(i);
+    rows[i] = {integer(result.get(), row, 0), text(result.get(), row, 1), text(result.get(), row, 2),
+               text(result.get(), row, 3)};
+  }
+  return rows;
+}
+
 }  // namespace datahub::store

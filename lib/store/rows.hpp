@@ -46,4 +46,14 @@ struct SealedRow {
 std::vector<SealedRow> read_sealed(const SessionPool::Lease& lease, const std::string& where,
                                    const Params& params, const std::string& operation);
 
+// A row as a re-wrap sees it: the envelope's "v", "kid" and "edk" members, as text ("" when
+// missing), and nothing else.
+struct WrappedKeyRow {
+  long long id = 0;
+  std::string v, kid, edk;
+};
+
+std::vector<WrappedKeyRow> read_wrapped_keys(const SessionPool::Lease& lease, const std::string& where,
+                                             const Params& params, const std::string& operation);
+
 }  // namespace datahub::store

@@ -50,7 +50,7 @@ void append_row(std::string& out, long long id, const Prepared& p, const std::st
   out += '\t';
   store::append_copy_field(out, envelope);
   out += '\t';
-  store::append_copy_field(out, store::tags_to_array_literal(p.tags));
+  store::append_copy_field(out, store::text_array_literal(p.tags));
   for (int i = 0; i < 2; ++i) {
     out += '\t';
     store::append_copy_field(out, actor);

@@ -20,12 +20,21 @@ namespace datahub {
 namespace {
 
 using store::SealedRow;
+using store::WrappedKeyRow;
 
+// Re-encrypting: the whole new envelope, and what the row held when read.
 struct Rewrite {
   long long id;
   std::string mid, edk;  // of the envelope read
   long long updated_us;  // as read
   std::string new_envelope;
+};
+
+// Re-wrapping: only the envelope's "kid" and "edk" change.
+struct KeyMove {
+  long long id;
+  std::string edk;       // as read
+  std::string kid, new_edk;
 };
 
 std::string to_json(const std::vector<Rewrite>& rewrites) {
@@ -50,12 +59,18 @@ std::string to_json(const std::vector<Rewrite>& rewrites) {
   return {buffer.GetString(), buffer.GetSize()};
 }
 
-// Writes the batch in one statement; a row is written only if it is unchanged since it was
-// read: the same updated_at (every update moves it), message id (every seal draws a fresh
-// one) and wrapped key (every re-wrap makes a new one). Comparing these is much cheaper than
-// comparing whole envelopes.
+std::vector<long long> written_ids(const PGresult* result) {
+  std::vector<long long> written(static_cast<std::size_t>(PQntuples(result)));
+  for (std::size_t i = 0; i < written.size(); ++i) written[i] = store::integer(result, static_cast<int>(i), 0);
+  return written;
+}
+
+// Writes a re-encrypted batch in one statement. The whole envelope is replaced, so a row is
+// written only if it is unchanged since it was read: the same updated_at (every update
+// moves it), message id (every seal draws a fresh one) and wrapped key (every re-wrap makes
+// a new one). Comparing these is much cheaper than comparing whole envelopes.
 // Returns the ids written.
-std::vector<long long> write_rewrites(const store::SessionPool::Lease& lease, const std::vector<Rewrite>& rewrites) {
+std::vector<long long> write_batch(const store::SessionPool::Lease& lease, const std::vector<Rewrite>& rewrites) {
   store::Params p;
   const std::string batch = p.add(to_json(rewrites));
   const auto result = store::exec(lease,
@@ -65,9 +80,63 @@ std::vector<long long> write_rewrites(const store::SessionPool::Lease& lease, co
       "WHERE t.id = v.id AND t.connection_details->>'mid' = v.mid AND t.connection_details->>'edk' = v.edk "
       "AND CAST(extract(epoch FROM t.updated_at) * 1000000 AS bigint) = v.updated_us "
       "RETURNING CAST(t.id AS bigint)", p, "rotate");
-  std::vector<long long> written(static_cast<std::size_t>(PQntuples(result.get())));
-  for (std::size_t i = 0; i < written.size(); ++i) written[i] = store::integer(result.get(), static_cast<int>(i), 0);
-  return written;
+  return written_ids(result.get());
+}
+
+// Writes a re-wrapped batch in one statement: each row's "kid" and "edk" replaced in place,
+// the other members kept as stored. A row is written only if its wrapped key is still the
+// one read. That is enough: the new one wraps the same DEK, whatever else changed meanwhile
+// (an edit seals with a new DEK, so a new wrapped key, unless a DEK cache reuses one; then
+// the DEK is the same too). The statement carries a few short strings per row, not whole
+// envelopes, and the server parses no JSON.
+// Returns the ids written.
+std::vector<long long> write_batch(const store::SessionPool::Lease& lease, const std::vector<KeyMove>& moves) {
+  // Comma-separated columns, split by the server (cheaper for it than array literals). No
+  // value holds a comma: ids are digits, key ids are checked against their alphabet, and
+  // wrapped keys are canonical base64 (checked when read, or made here).
+  std::string ids, edks, kids, new_edks;
+  for (const auto& m : moves) {
+    const char* separator = ids.empty() ? "" : ",";
+    ids += separator + std::to_string(m.id);
+    (edks += separator) += m.edk;
+    (kids += separator) += m.kid;
+    (new_edks += separator) += m.new_edk;
+  }
+  store::Params p;
+  auto column = [&](const std::string& values) { return "string_to_array(" + p.add(values) + ", ',')"; };
+  const std::string columns =
+      "CAST(" + column(ids) + " AS bigint[]), " + column(edks) + ", " + column(kids) + ", " + column(new_edks);
+  const auto result = store::exec(lease,
+      "UPDATE database_connections AS t "
+      "SET connection_details = t.connection_details || jsonb_build_object('kid', v.kid, 'edk', v.new_edk) "
+      "FROM unnest(" + columns + ") AS v(id, edk, kid, new_edk) "
+      "WHERE t.id = v.id AND t.connection_details->>'edk' = v.edk "
+      "RETURNING CAST(t.id AS bigint)", p, "rotate");
+  return written_ids(result.get());
+}
+
+Rewrite rewrite_row(const store::RecordCodec& codec, const SealedRow& row) {
+  return {row.id, row.mid, row.edk, row.updated_us, codec.rotate(row.envelope, row.id, true)};
+}
+
+KeyMove rewrite_row(const store::RecordCodec& codec, const WrappedKeyRow& row) {
+  auto moved = codec.rewrap_key(row.v, row.kid, row.edk);
+  return {row.id, row.edk, std::move(moved.kid), std::move(moved.edk)};
+}
+
+// The rows matching `where` (values in `p`), as re-encrypting (SealedRow) or re-wrapping
+// (WrappedKeyRow) reads them.
+template <typename Row>
+std::vector<Row> read_rows(const store::SessionPool::Lease& lease, const std::string& where, const store::Params& p);
+template <>
+std::vector<SealedRow> read_rows(const store::SessionPool::Lease& lease, const std::string& where,
+                                 const store::Params& p) {
+  return store::read_sealed(lease, where, p, "rotate");
+}
+template <>
+std::vector<WrappedKeyRow> read_rows(const store::SessionPool::Lease& lease, const std::string& where,
+                                     const store::Params& p) {
+  return store::read_wrapped_keys(lease, where, p, "rotate");
 }
 
 std::string ids_json(const std::vector<long long>& ids) {
@@ -101,43 +170,43 @@ RotateReport ConnectionStore::rotate(const RotateOptions& options) {
   RotateReport report;
   std::atomic<bool> stop{false};
 
-  // The rows still needing work among the next batch_size ids (maybe none), read on the
-  // worker's session; nullopt when no id is left (or on stop). Only the id range is taken
-  // under the lock, from the primary key; the rows are read after it, so that the workers'
-  // reads overlap.
-  auto claim = [&](const store::SessionPool::Lease& lease) -> std::optional<std::vector<SealedRow>> {
-    long long low = 0, high = 0;
-    {
-      std::lock_guard<std::mutex> lock(cursor_mutex);
-      if (exhausted || stop) return std::nullopt;
-      store::Params p;
-      const std::string last_id = "SELECT max(id) FROM (SELECT id FROM database_connections WHERE id > CAST(" +
-                                  p.add(after) + " AS bigint) ORDER BY id LIMIT CAST(" +
-                                  p.add(static_cast<long long>(options.batch_size)) + " AS integer)) AS batch";
-      const auto result = store::exec(lease, "SELECT CAST((" + last_id + ") AS bigint)", p, "rotate");
-      if (PQgetisnull(result.get(), 0, 0)) {
-        exhausted = true;
-        return std::nullopt;
-      }
-      low = after;
-      high = after = store::integer(result.get(), 0, 0);
-    }
+  // The next range of batch_size ids, (low, high]; nullopt when no id is left (or on stop).
+  // Taking it is arithmetic under the lock, no query: the workers never wait on each other
+  // for the server. Sparse ids only make some batches smaller; a range found empty makes
+  // its worker look up the next id there is (skip_gap_after).
+  auto claim = [&]() -> std::optional<std::pair<long long, long long>> {
+    std::lock_guard<std::mutex> lock(cursor_mutex);
+    if (exhausted || stop) return std::nullopt;
+    const long long low = after;
+    after += static_cast<long long>(options.batch_size);
+    return std::make_pair(low, after);
+  };
+  // After an empty range ending at `high`: moves the cursor up to the next id there is, or
+  // ends the run when there is none. (Rows inserted meanwhile are sealed under the primary
+  // key already.)
+  auto skip_gap_after = [&](const store::SessionPool::Lease& lease, long long high) {
     store::Params p;
-    std::string where = "id > CAST(" + p.add(low) + " AS bigint) AND id <= CAST(" + p.add(high) + " AS bigint) AND ";
-    where += needs_work(p);
-    return store::read_sealed(lease, where + " ORDER BY id", p, "rotate");
+    const auto result = store::exec(
+        lease, "SELECT min(id) FROM database_connections WHERE id > CAST(" + p.add(high) + " AS bigint)", p, "rotate");
+    std::lock_guard<std::mutex> lock(cursor_mutex);
+    if (PQgetisnull(result.get(), 0, 0)) {
+      exhausted = true;
+    } else {
+      after = std::max(after, store::integer(result.get(), 0, 0) - 1);
+    }
   };
 
-  // Re-wraps and writes one batch; rows edited meanwhile are re-read and retried.
-  auto rotate_batch = [&](const store::SessionPool::Lease& lease, std::vector<SealedRow> rows,
-                          RotateReport& done) {
+  // Rewrites and writes one batch (`rows`: SealedRow re-encrypting, WrappedKeyRow
+  // re-wrapping); rows edited meanwhile are re-read and retried.
+  auto rotate_batch = [&](const store::SessionPool::Lease& lease, auto rows, RotateReport& done) {
+    using Row = typename decltype(rows)::value_type;
     done.scanned += static_cast<std::int64_t>(rows.size());
     for (int attempt = 0; !rows.empty(); ++attempt) {
-      std::vector<Rewrite> rewrites;
+      std::vector<decltype(rewrite_row(codec, rows.front()))> rewrites;
+      rewrites.reserve(rows.size());
       for (const auto& row : rows) {
         try {
-          rewrites.push_back({row.id, row.mid, row.edk, row.updated_us,
-                              codec.rotate(row.envelope, row.id, options.reencrypt)});
+          rewrites.push_back(rewrite_row(codec, row));
         } catch (const Error&) {
           ++done.failed;  // verify() names it and says why
         }
@@ -146,7 +215,7 @@ RotateReport ConnectionStore::rotate(const RotateOptions& options) {
         done.rewritten += static_cast<std::int64_t>(rewrites.size());
         return;
       }
-      const auto written = write_rewrites(lease, rewrites);
+      const auto written = write_batch(lease, rewrites);
       done.rewritten += static_cast<std::int64_t>(written.size());
       if (written.size() == rewrites.size()) return;
       std::vector<long long> changed;
@@ -161,8 +230,26 @@ RotateReport ConnectionStore::rotate(const RotateOptions& options) {
       std::string where_again = "id IN (SELECT CAST(jsonb_array_elements_text(CAST(" +
                                 again.add(ids_json(changed)) + " AS jsonb)) AS integer)) AND ";
       where_again += needs_work(again);
-      rows = store::read_sealed(lease, where_again + " ORDER BY id", again, "rotate");
+      rows = read_rows<Row>(lease, where_again + " ORDER BY id", again);
     }
+  };
+
+  // The rows of (low, high] still needing work, read and rotated; false when none does.
+  auto rotate_range = [&](const store::SessionPool::Lease& lease, long long low, long long high,
+                          RotateReport& done) {
+    store::Params p;
+    std::string where = "id > CAST(" + p.add(low) + " AS bigint) AND id <= CAST(" + p.add(high) + " AS bigint) AND ";
+    where += needs_work(p) + " ORDER BY id";
+    if (options.reencrypt) {
+      auto rows = read_rows<SealedRow>(lease, where, p);
+      if (rows.empty()) return false;
+      rotate_batch(lease, std::move(rows), done);
+    } else {
+      auto rows = read_rows<WrappedKeyRow>(lease, where, p);
+      if (rows.empty()) return false;
+      rotate_batch(lease, std::move(rows), done);
+    }
+    return true;
   };
 
   // Progress is reported on the calling thread only: after each batch it finished, and at
@@ -188,10 +275,9 @@ RotateReport ConnectionStore::rotate(const RotateOptions& options) {
       RotateReport done;
       {  // the session goes back to the pool before progress() runs
         auto lease = impl_->pool.lease();
-        auto rows = claim(lease);
-        if (!rows) return;
-        if (rows->empty()) continue;  // every row in that id range is done already
-        rotate_batch(lease, std::move(*rows), done);
+        const auto range = claim();
+        if (!range) return;
+        if (!rotate_range(lease, range->first, range->second, done)) skip_gap_after(lease, range->second);
       }
       RotateReport so_far;
       {

@@ -175,7 +175,7 @@ TEST_CASE("server notices never reach stderr, from any pooled session") {
 
   // The store's rollback runs DROP INDEX IF EXISTS on an index already gone, and the
   // migration back CREATE INDEX IF NOT EXISTS on one already there: two notices.
-  test::admin() << "DROP INDEX IF EXISTS idx_database_connections_kid";
+  test::admin() << "DROP INDEX IF EXISTS idx_database_connections_name";
   struct Remigrate {  // the indexes are back whatever happens
     datahub::ConnectionStore& store;
     ~Remigrate() {

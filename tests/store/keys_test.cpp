@@ -6,6 +6,7 @@
 #include <doctest/doctest.h>
 
 #include <atomic>
+#include <chrono>
 #include <csignal>
 #include <fstream>
 #include <map>
@@ -220,6 +221,67 @@ TEST_CASE("a rotation stopped midway, by an exception or a killed process, finis
   const auto verified = test::open_store(test::keyring("k2", {"k2"}))->verify();
   CHECK(verified.checked == 2000);
   CHECK(verified.failed.empty());
+}
+
+TEST_CASE("a re-wrap is a HOT update: it writes no index entry") {
+  test::clear_table();
+  test::admin() << "VACUUM database_connections";  // the deleted rows' space is free again
+  auto old_store = test::open_store(test::keyring("k1", {"k1"}));
+  for (int i = 0; i < 40; ++i) old_store->create(test::sample("in place " + std::to_string(i)), "tester");
+  struct Updates {
+    long long all = 0, hot = 0;
+  };
+  auto updates = [] {
+    Updates u;
+    test::admin() << "SELECT n_tup_upd, n_tup_hot_upd FROM pg_stat_user_tables WHERE relname = 'database_connections'",
+        soci::into(u.all), soci::into(u.hot);
+    return u;
+  };
+  const Updates before = updates();
+  {
+    auto store = test::open_store(test::keyring("k2", {"k1", "k2"}));
+    CHECK(store->rotate().rewritten == 40);
+  }  // its sessions end, and report their counts to the statistics on the way out
+  Updates after = updates();
+  for (int i = 0; i < 200 && after.all < before.all + 40; ++i) {  // they arrive a moment later
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    after = updates();
+  }
+  REQUIRE(after.all - before.all == 40);
+  // Non-HOT (an index reading connection_details, or no room on the page), each update would
+  // put new entries into every index, the GIN one on tags included (migration 4).
+  CHECK(after.hot - before.hot == 40);
+  auto k2_only = test::open_store(test::keyring("k2", {"k2"}));
+  CHECK(rows_per_key(*k2_only) == std::map<std::string, std::int64_t>{{"k2/A256GCM", 40}});
+  CHECK(k2_only->verify().failed.empty());
+}
+
+TEST_CASE("rotation steps over a gap of ids in one go") {
+  test::clear_table();
+  long long next_id = 0;
+  test::admin() << "SELECT nextval(pg_get_serial_sequence('database_connections', 'id'))", soci::into(next_id);
+  struct RestoreSequence {  // and no rows left with ids up there
+    long long next_id;
+    ~RestoreSequence() {
+      test::admin() << "DELETE FROM database_connections WHERE id > " << next_id;
+      test::admin() << "SELECT setval(pg_get_serial_sequence('database_connections', 'id'), " << next_id << ")";
+    }
+  } restore{next_id};
+  auto old_store = test::open_store(test::keyring("k1", {"k1"}));
+  for (int i = 0; i < 3; ++i) old_store->create(test::sample("below the gap " + std::to_string(i)), "tester");
+  // A billion ids with no row: taken one batch of one id at a time, the rotation would
+  // never end.
+  test::admin() << "SELECT setval(pg_get_serial_sequence('database_connections', 'id'), " << next_id + 1000000000LL
+                << ")";
+  for (int i = 0; i < 3; ++i) old_store->create(test::sample("above the gap " + std::to_string(i)), "tester");
+  auto store = test::open_store(test::keyring("k2", {"k1", "k2"}));
+  datahub::RotateOptions options;
+  options.batch_size = 1;
+  SUBCASE("one worker") { options.workers = 1; }
+  SUBCASE("two workers") { options.workers = 2; }
+  const auto report = store->rotate(options);
+  CHECK(report.rewritten == 6);
+  CHECK(rows_per_key(*store) == std::map<std::string, std::int64_t>{{"k2/A256GCM", 6}});
 }
 
 TEST_CASE("dry run changes nothing; reencrypt moves rows to another cipher") {
