@@ -42,6 +42,28 @@ bool is_lost_connection(const std::string& message) {
   return false;
 }
 
+// A connection the server answered and refused: a wrong password, an unknown role or
+// database. Retrying cannot help, so it is a Database error, not Unavailable. libpq gives
+// no SQLSTATE for a failed connection; the server's wording (English, its default
+// lc_messages) tells which. Anything else, a server starting up or full included, stays
+// Unavailable.
+const char* refused_login_sqlstate(const std::string& message) {
+  if (message.find("FATAL:") == std::string::npos) return nullptr;
+  if (message.find("authentication failed") != std::string::npos) return "28P01";
+  if (message.find("no pg_hba.conf entry") != std::string::npos) return "28000";
+  if (message.find("does not exist") != std::string::npos) {
+    if (message.find("FATAL:  database \"") != std::string::npos) return "3D000";
+    if (message.find("FATAL:  role \"") != std::string::npos) return "28000";
+  }
+  return nullptr;
+}
+
+// The server's reason, from "...failed: FATAL:  <reason>".
+std::string fatal_reason(const std::string& message) {
+  const std::size_t at = message.find("FATAL:");
+  return primary_message(message.substr(at == std::string::npos ? 0 : at));
+}
+
 }  // namespace
 
 void throw_lost_connection(const std::string& operation, PGconn* conn) {
@@ -67,12 +89,18 @@ void rethrow_as_datahub_error(const std::string& operation) {
     throw;
   } catch (const soci::postgresql_soci_error& e) {
     const std::string state = e.sqlstate();
+    if (const char* refused = refused_login_sqlstate(e.get_error_message()))
+      throw Database(operation + ": the server refused the connection (" + fatal_reason(e.get_error_message()) + ")",
+                     refused);
     if (e.get_error_category() == soci::soci_error::connection_error || is_connection_state(state) ||
         is_lost_connection(e.get_error_message()))
       throw Unavailable(operation + ": the database is unavailable (" + primary_message(e.get_error_message()) + ")");
     throw Database(operation + ": " + primary_message(e.get_error_message()) + " (SQLSTATE " + state + ")", state);
   } catch (const soci::soci_error& e) {
     // SOCI's what() appends bound values; get_error_message() does not.
+    if (const char* refused = refused_login_sqlstate(e.get_error_message()))
+      throw Database(operation + ": the server refused the connection (" + fatal_reason(e.get_error_message()) + ")",
+                     refused);
     if (e.get_error_category() == soci::soci_error::connection_error ||
         is_lost_connection(e.get_error_message()))
       throw Unavailable(operation + ": the database is unavailable (" + primary_message(e.get_error_message()) + ")");
