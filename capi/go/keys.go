@@ -68,7 +68,7 @@ type VerifyFailure struct {
 	Message string `json:"message"`
 }
 
-// KeysCensus counts the rows under each key id and cipher, from the key-id index.
+// KeysCensus counts the rows under each key id and cipher, in one pass over the table.
 func (s *Store) KeysCensus() (Census, error) {
 	var out Census
 	err := s.jsonCall(&out, func(h *C.dhc_store, res **C.char, e **C.dhc_error) C.dhc_code {

@@ -49,8 +49,8 @@ func TestTestRejectsAnOutOfRangeTimeoutAndAMissingID(t *testing.T) {
 	if _, err := s.Test(1, time.Millisecond); !errors.Is(err, connections.ErrInvalidArgument) {
 		t.Fatalf("timeout 1 ms: want ErrInvalidArgument, got %v", err)
 	}
-	if _, err := s.Test(-1, 0); !errors.Is(err, connections.ErrInvalidArgument) {
-		t.Fatalf("id -1: want ErrInvalidArgument, got %v", err)
+	if _, err := s.Test(-1, 0); !errors.Is(err, connections.ErrNotFound) { // no row can have it
+		t.Fatalf("id -1: want ErrNotFound, got %v", err)
 	}
 	if _, err := s.Test(2000000000, 0); !errors.Is(err, connections.ErrNotFound) {
 		t.Fatalf("id 2000000000: want ErrNotFound, got %v", err)

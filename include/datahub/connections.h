@@ -126,7 +126,8 @@ DHC_API dhc_code dhc_store_open(const char *config_json, dhc_store **out, dhc_er
 typedef struct dhc_key_provider {
   unsigned int version; /* DHC_KEY_PROVIDER_VERSION */
   void *user_data;      /* passed to every callback; owned by the provider */
-  /* Writes the primary key id (no NUL needed; 1-255 bytes). */
+  /* Writes the primary key id (no NUL needed): 1-128 characters of [A-Za-z0-9._:/-], as
+   * every key id. Another id makes each create fail with DHC_KEY_UNAVAILABLE. */
   int (*primary_key_id)(void *user_data, char *out, size_t out_cap, size_t *out_len);
   /* Encrypts the data key `dek` under key `key_id`, bound to `aad`. */
   int (*wrap)(void *user_data, const char *key_id, const uint8_t *dek, size_t dek_len,
@@ -274,7 +275,7 @@ DHC_API dhc_code dhc_connection_uri(dhc_store *store, int64_t id, uint32_t flags
 
 /* ---- Keys ---------------------------------------------------------------------------- */
 
-/* Rows per key id and cipher, from the key-id index:
+/* Rows per key id and cipher, from one pass over the table (decrypts nothing):
  * {"primary": "k2", "keys": [{"kid": "k1", "alg": "A256GCM", "rows": 10}, ...]} */
 DHC_API dhc_code dhc_keys_census(dhc_store *store, char **out_json, dhc_error **err);
 

@@ -133,7 +133,7 @@ class DATAHUB_API ConnectionStore {
   void restore(const std::vector<Connection>& records);
 
   // --- Keys. Safe to run while the application keeps using the table.
-  // Rows per (key id, cipher), from the key-id index.
+  // Rows per (key id, cipher), from one pass over the table; decrypts nothing.
   KeyCensus census();
   // Moves every row sealed under a key other than the primary onto the primary, in small
   // batches; a row edited concurrently is never overwritten (it is re-read and retried).

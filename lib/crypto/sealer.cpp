@@ -45,6 +45,14 @@ SecretBytes content_key(const SecretBytes& dek, const Envelope& e, std::size_t l
   return hkdf_sha256(dek, e.mid.data(), e.mid.size(), std::string(kContentKeyLabel) + e.alg, length);
 }
 
+// Checked here too, or a provider's odd id would seal rows that never open again.
+std::string checked_primary_key_id(const KeyProvider& keys) {
+  std::string id = keys.primary_key_id();
+  if (!is_valid_key_id(id))
+    throw KeyUnavailable("the key provider's primary key id is malformed (key ids are 1-128 characters of [A-Za-z0-9._:/-])");
+  return id;
+}
+
 }  // namespace
 
 Bytes dek_associated_data(const std::string& kid) {
@@ -69,9 +77,7 @@ Envelope Sealer::seal(const SecretBytes& plaintext, std::int64_t row_id) const {
 
   Envelope e;
   e.alg = cipher_name_;
-  e.kid = keys_->primary_key_id();
-  // Checked here too, or a provider's odd id would seal rows that never open again.
-  if (!is_valid_key_id(e.kid)) throw KeyUnavailable("the key provider's primary key id is malformed");
+  e.kid = checked_primary_key_id(*keys_);
   e.mid.assign(random.begin(), random.begin() + kMessageIdBytes);
   e.nonce.assign(random.begin() + kMessageIdBytes, random.end());
   const DekCache::Sealing sealing = cache_.for_sealing(e.kid, [&] {
@@ -90,8 +96,7 @@ Envelope Sealer::seal(const SecretBytes& plaintext, std::int64_t row_id) const {
 
 Sealer::WrappedKey Sealer::rewrap(const WrappedKey& wrapped) const {
   const SecretBytes dek = keys_->unwrap(wrapped.kid, wrapped.edk, dek_associated_data(wrapped.kid));
-  WrappedKey out{keys_->primary_key_id(), {}};
-  if (!is_valid_key_id(out.kid)) throw KeyUnavailable("the key provider's primary key id is malformed");
+  WrappedKey out{checked_primary_key_id(*keys_), {}};
   out.edk = keys_->wrap(out.kid, dek, dek_associated_data(out.kid));
   return out;
 }

@@ -15,12 +15,6 @@ namespace {
 constexpr int kMaxPageSize = 1000;
 constexpr std::size_t kGinCandidates = 10001;  // ids a tag search collects before it sorts
 
-void check_id(std::int64_t id) {
-  if (id < 1 || id > 2147483647) throw InvalidArgument("id", "must be 1 to 2147483647 (SERIAL)");
-}
-
-NotFound not_found(std::int64_t id) { return NotFound("no connection with id " + std::to_string(id)); }
-
 }  // namespace
 
 ConnectionStore::ConnectionStore(StoreOptions options) {
@@ -87,7 +81,7 @@ Connection ConnectionStore::create(const NewConnection& input, std::string_view 
 }
 
 Connection ConnectionStore::get(std::int64_t id, Secrets secrets) {
-  check_id(id);
+  require_possible_id(id);
   std::vector<store::StoredRow> rows;
   try {
     auto lease = impl_->pool.lease();
@@ -98,7 +92,7 @@ Connection ConnectionStore::get(std::int64_t id, Secrets secrets) {
   } catch (...) {
     store::rethrow_as_datahub_error("get");
   }
-  if (rows.empty()) throw not_found(id);
+  if (rows.empty()) throw no_connection(id);
   return impl_->codec.to_connection(rows.front(), secrets, /*keep_errors=*/false);
 }
 
@@ -204,7 +198,7 @@ Connection ConnectionStore::force_update(std::int64_t id, const ConnectionPatch&
 }
 
 void ConnectionStore::remove(std::int64_t id) {
-  check_id(id);
+  require_possible_id(id);
   long long deleted = 0;
   soci::indicator ind = soci::i_null;
   try {
@@ -216,7 +210,7 @@ void ConnectionStore::remove(std::int64_t id) {
   } catch (...) {
     store::rethrow_as_datahub_error("delete");
   }
-  if (ind == soci::i_null) throw not_found(id);
+  if (ind == soci::i_null) throw no_connection(id);
 }
 
 }  // namespace datahub

@@ -70,11 +70,14 @@ Connection RecordCodec::to_connection(const StoredRow& row, Secrets secrets, boo
   c.updated_at = Timestamp(std::chrono::microseconds(row.updated_us));
   c.updated_by = row.updated_by;
   try {
-    crypto::Envelope envelope;
-    c.details = open(row.envelope, row.id, &envelope);
+    // Parsed first: a row that then fails to open still says which key and cipher it
+    // needs, and whether that key is the primary.
+    const crypto::Envelope envelope = crypto::parse_envelope(row.envelope);
     c.key_id = envelope.kid;
     c.alg = envelope.alg;
     c.stale = envelope.kid != keys().primary_key_id();
+    SecretBytes plaintext = sealer_.open(envelope, row.id);
+    c.details = model::details_from_secret_json(plaintext);
     if (secrets == Secrets::redact) c.redacted = redact(c.details, c.type);
   } catch (const Error& e) {
     if (!keep_errors) throw;

@@ -4,7 +4,10 @@
 #include "store/record_codec.hpp"
 #include "store/session_pool.hpp"
 
+#include <datahub/error.hpp>
 #include <datahub/store.hpp>
+
+#include <string>
 
 namespace datahub {
 
@@ -27,5 +30,12 @@ struct ConnectionStore::Impl {
   Connection update(std::int64_t id, const ConnectionPatch& patch, std::string_view actor,
                     const Timestamp* expected_updated_at);
 };
+
+// "No connection with id N", also for an id no row can have (SERIAL ids are 1 to
+// 2147483647): to a caller asking for one, it is simply not there.
+inline NotFound no_connection(std::int64_t id) { return NotFound("no connection with id " + std::to_string(id)); }
+inline void require_possible_id(std::int64_t id) {
+  if (id < 1 || id > 2147483647) throw no_connection(id);
+}
 
 }  // namespace datahub

@@ -26,7 +26,7 @@ Details merge_details(Details current, const ConnectionPatch& patch) {
 
 Connection ConnectionStore::Impl::update(std::int64_t id, const ConnectionPatch& patch,
                                          std::string_view actor, const Timestamp* expected) {
-  if (id < 1 || id > 2147483647) throw InvalidArgument("id", "must be 1 to 2147483647 (SERIAL)");
+  require_possible_id(id);
   model::check_actor(actor, "updated_by");
   if (patch.name) model::check_name(*patch.name);
   if (patch.description && *patch.description) model::check_description(**patch.description);
@@ -46,7 +46,7 @@ Connection ConnectionStore::Impl::update(std::int64_t id, const ConnectionPatch&
                                              " FROM database_connections WHERE id = CAST(" + params.add(id) +
                                              " AS bigint) FOR UPDATE",
                                   params, "update");
-    if (rows.empty()) throw NotFound("no connection with id " + std::to_string(id));
+    if (rows.empty()) throw no_connection(id);
     store::StoredRow& row = rows.front();
     if (expected && expected->time_since_epoch().count() != row.updated_us) {
       throw Conflict("connection " + std::to_string(id) + " was changed since it was read");

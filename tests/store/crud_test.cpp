@@ -152,6 +152,14 @@ TEST_CASE("remove deletes; missing ids are NotFound") {
   datahub::ConnectionPatch p;
   p.name = "x";
   CHECK_THROWS_AS(store.force_update(created.id, p, "tester"), datahub::NotFound);
+  // Ids no row can have (SERIAL is 1 to 2^31-1) are not found either, not invalid: a REST
+  // caller maps both to 404.
+  for (const std::int64_t impossible : {std::int64_t{0}, std::int64_t{-1}, std::int64_t{2147483648}}) {
+    CAPTURE(impossible);
+    CHECK_THROWS_AS(store.get(impossible), datahub::NotFound);
+    CHECK_THROWS_AS(store.remove(impossible), datahub::NotFound);
+    CHECK_THROWS_AS(store.force_update(impossible, p, "tester"), datahub::NotFound);
+  }
 }
 
 TEST_CASE("the store is shared safely between threads") {

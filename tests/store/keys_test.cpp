@@ -313,6 +313,9 @@ TEST_CASE("a row whose key is gone: get fails, list keeps the page, verify names
   REQUIRE(page.items.size() == 2);
   REQUIRE(page.items[0].error);
   CHECK(page.items[0].error->code == datahub::ErrorCode::key_unavailable);
+  CHECK(page.items[0].key_id == "retired");  // which key it needs
+  CHECK(page.items[0].alg == "A256GCM");
+  CHECK(page.items[0].stale);
   CHECK_FALSE(page.items[1].error);
   const auto report = store->verify();
   CHECK(report.checked == 2);
