@@ -53,6 +53,14 @@ std::string checked_primary_key_id(const KeyProvider& keys) {
   return id;
 }
 
+// A provider's wrap(), refused when it returns nothing: an empty wrapped key would be
+// written as a row that never opens again.
+Bytes wrap_dek(const KeyProvider& keys, const std::string& kid, const SecretBytes& dek) {
+  Bytes edk = keys.wrap(kid, dek, dek_associated_data(kid));
+  if (edk.empty()) throw KeyUnavailable("the key provider returned an empty wrapped key");
+  return edk;
+}
+
 }  // namespace
 
 Bytes dek_associated_data(const std::string& kid) {
@@ -84,7 +92,7 @@ Envelope Sealer::seal(const SecretBytes& plaintext, std::int64_t row_id) const {
     DekCache::Sealing fresh;
     fresh.dek.resize(kDekBytes);
     Botan::system_rng().randomize(fresh.dek.data(), fresh.dek.size());
-    fresh.edk = keys_->wrap(e.kid, fresh.dek, dek_associated_data(e.kid));
+    fresh.edk = wrap_dek(*keys_, e.kid, fresh.dek);
     return fresh;
   });
   e.edk = sealing.edk;
@@ -97,7 +105,7 @@ Envelope Sealer::seal(const SecretBytes& plaintext, std::int64_t row_id) const {
 Sealer::WrappedKey Sealer::rewrap(const WrappedKey& wrapped) const {
   const SecretBytes dek = keys_->unwrap(wrapped.kid, wrapped.edk, dek_associated_data(wrapped.kid));
   WrappedKey out{checked_primary_key_id(*keys_), {}};
-  out.edk = keys_->wrap(out.kid, dek, dek_associated_data(out.kid));
+  out.edk = wrap_dek(*keys_, out.kid, dek);
   return out;
 }
 

@@ -50,7 +50,8 @@ const std::vector<Migration>& all_migrations() {
       // (so the kid index goes; census() scans instead), and each page keeps room for a new
       // version of every row on it, so a rotation batch rewriting a whole page fits.
       // Non-HOT, every rewrite put new entries into all the indexes, the GIN one included:
-      // two thirds of the server's time per row (docs/benchmarks.md §4).
+      // two thirds of the server's time per row (docs/benchmarks.md §4). The fillfactor
+      // applies to pages filled from now on; VACUUM FULL applies it to existing rows.
       {4,
        "HOT updates of connection_details: no index reads it, pages half filled",
        {"DROP INDEX IF EXISTS idx_database_connections_kid",

@@ -47,8 +47,11 @@ bool is_lost_connection(const std::string& message) {
 // no SQLSTATE for a failed connection; the server's wording (English, its default
 // lc_messages) tells which. Anything else, a server starting up or full included, stays
 // Unavailable.
+// Only a failed connect (SOCI's "Cannot establish connection") is looked at: its message
+// is libpq's, never a statement's DETAIL or CONTEXT.
 const char* refused_login_sqlstate(const std::string& message) {
-  if (message.find("FATAL:") == std::string::npos) return nullptr;
+  if (message.rfind("Cannot establish connection", 0) != 0 || message.find("FATAL:") == std::string::npos)
+    return nullptr;
   if (message.find("authentication failed") != std::string::npos) return "28P01";
   if (message.find("no pg_hba.conf entry") != std::string::npos) return "28000";
   if (message.find("does not exist") != std::string::npos) {

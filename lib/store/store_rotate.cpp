@@ -33,8 +33,8 @@ struct Rewrite {
 // Re-wrapping: only the envelope's "kid" and "edk" change.
 struct KeyMove {
   long long id;
-  std::string edk;       // as read
-  std::string kid, new_edk;
+  std::string kid, edk;  // as read
+  std::string new_kid, new_edk;
 };
 
 std::string to_json(const std::vector<Rewrite>& rewrites) {
@@ -84,33 +84,35 @@ std::vector<long long> write_batch(const store::SessionPool::Lease& lease, const
 }
 
 // Writes a re-wrapped batch in one statement: each row's "kid" and "edk" replaced in place,
-// the other members kept as stored. A row is written only if its wrapped key is still the
-// one read. That is enough: the new one wraps the same DEK, whatever else changed meanwhile
-// (an edit seals with a new DEK, so a new wrapped key, unless a DEK cache reuses one; then
-// the DEK is the same too). The statement carries a few short strings per row, not whole
-// envelopes, and the server parses no JSON.
+// the other members kept as stored. A row is written only if its key id and wrapped key are
+// still the ones read. That is enough: the new wrapped key holds the same DEK, whatever
+// else changed meanwhile (an edit seals with a new DEK, so a new wrapped key, unless a DEK
+// cache reuses one; then the DEK is the same too). The key id is compared as well because
+// a provider's wrapped keys need only be unique under one key id. The statement carries a
+// few short strings per row, not whole envelopes, and the server parses no JSON.
 // Returns the ids written.
 std::vector<long long> write_batch(const store::SessionPool::Lease& lease, const std::vector<KeyMove>& moves) {
   // Comma-separated columns, split by the server (cheaper for it than array literals). No
   // value holds a comma: ids are digits, key ids are checked against their alphabet, and
   // wrapped keys are canonical base64 (checked when read, or made here).
-  std::string ids, edks, kids, new_edks;
+  std::string ids, kids, edks, new_kids, new_edks;
   for (const auto& m : moves) {
     const char* separator = ids.empty() ? "" : ",";
     ids += separator + std::to_string(m.id);
-    (edks += separator) += m.edk;
     (kids += separator) += m.kid;
+    (edks += separator) += m.edk;
+    (new_kids += separator) += m.new_kid;
     (new_edks += separator) += m.new_edk;
   }
   store::Params p;
   auto column = [&](const std::string& values) { return "string_to_array(" + p.add(values) + ", ',')"; };
-  const std::string columns =
-      "CAST(" + column(ids) + " AS bigint[]), " + column(edks) + ", " + column(kids) + ", " + column(new_edks);
+  const std::string columns = "CAST(" + column(ids) + " AS bigint[]), " + column(kids) + ", " + column(edks) + ", " +
+                              column(new_kids) + ", " + column(new_edks);
   const auto result = store::exec(lease,
       "UPDATE database_connections AS t "
-      "SET connection_details = t.connection_details || jsonb_build_object('kid', v.kid, 'edk', v.new_edk) "
-      "FROM unnest(" + columns + ") AS v(id, edk, kid, new_edk) "
-      "WHERE t.id = v.id AND t.connection_details->>'edk' = v.edk "
+      "SET connection_details = t.connection_details || jsonb_build_object('kid', v.new_kid, 'edk', v.new_edk) "
+      "FROM unnest(" + columns + ") AS v(id, kid, edk, new_kid, new_edk) "
+      "WHERE t.id = v.id AND t.connection_details->>'kid' = v.kid AND t.connection_details->>'edk' = v.edk "
       "RETURNING CAST(t.id AS bigint)", p, "rotate");
   return written_ids(result.get());
 }
@@ -121,7 +123,7 @@ Rewrite rewrite_row(const store::RecordCodec& codec, const SealedRow& row) {
 
 KeyMove rewrite_row(const store::RecordCodec& codec, const WrappedKeyRow& row) {
   auto moved = codec.rewrap_key(row.v, row.kid, row.edk);
-  return {row.id, row.edk, std::move(moved.kid), std::move(moved.edk)};
+  return {row.id, row.kid, row.edk, std::move(moved.kid), std::move(moved.edk)};
 }
 
 // The rows matching `where` (values in `p`), as re-encrypting (SealedRow) or re-wrapping
