@@ -75,12 +75,14 @@ std::vector<Connection> ConnectionStore::create_many(const std::vector<NewConnec
     auto lease = impl_->pool.lease();
     soci::transaction tx(lease.session());
     // Every id first (each ciphertext is bound to its row), and the transaction's start time,
-    // which is every row's created_at and updated_at (both default to now()).
+    // which is every row's created_at and updated_at (both default to now()). The sequence
+    // is looked up once, in a scalar sub-select (an InitPlan): called per row,
+    // pg_get_serial_sequence's catalog lookups cost the server more than the nextval.
     store::Params n;
     n.add(static_cast<long long>(prepared.size()));
     const auto ids = store::exec(lease,
-                                 "SELECT nextval(pg_get_serial_sequence('database_connections', 'id')), "
-                                 "CAST(extract(epoch FROM now()) * 1000000 AS bigint) "
+                                 "SELECT nextval((SELECT CAST(pg_get_serial_sequence('database_connections', 'id') "
+                                 "AS regclass))), CAST(extract(epoch FROM now()) * 1000000 AS bigint) "
                                  "FROM generate_series(1, CAST($1 AS integer))",
                                  n, "create_many");
     const Timestamp stamp{std::chrono::microseconds(store::integer(ids.get(), 0, 1))};
