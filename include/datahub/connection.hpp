@@ -30,10 +30,10 @@ enum class Secrets { redact, reveal };
 // What create() takes.
 struct NewConnection {
   std::string name;                        // 1-100 characters
-  std::optional<std::string> description;  // any length
+  std::optional<std::string> description;  // at most 10,000 characters
   std::string type = "POSTGRESQL";         // a registered ConnectionType
   Details details;                         // validated against the type, then encrypted
-  std::vector<std::string> tags;           // non-empty strings; duplicates dropped, order kept
+  std::vector<std::string> tags;           // at most 100, of 1-200 characters; duplicates dropped, order kept
 };
 
 // What update() changes; fields left empty are kept.
