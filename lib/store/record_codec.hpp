@@ -56,8 +56,7 @@ class RecordCodec {
 std::string tags_to_json(const std::vector<std::string>& tags);
 std::vector<std::string> tags_from_json(const std::string& json);
 // A PostgreSQL text[] literal, every element double-quoted with '"' and '\' escaped: tags
-// for searches (where the planner must see the values to estimate them) and for COPY, and
-// rotate's columns of keys.
+// for searches (where the planner must see the values to estimate them) and for COPY.
 std::string text_array_literal(const std::vector<std::string>& values);
 
 // Removes the secret fields unless revealing; returns the names of those removed.
