@@ -63,7 +63,7 @@ datahub::NewConnection new_connection_from(const Value& o, const std::string& at
     throw datahub::InvalidArgument(at + "connection_details", "is required");
   }
   read_details(*v, c.details, nullptr);
-  if ((v = member(o, "tags"))) c.tags = as_string_array(*v, at + "tags");
+  if ((v = given(o, "tags"))) c.tags = as_string_array(*v, at + "tags");
   return c;
 }
 
@@ -122,15 +122,15 @@ datahub::ListQuery parse_query(const char* json) {
   const Value& o = parse_object(doc, json, "query_json",
                                 {"type", "tags_all", "tags_any", "name_prefix", "after_id", "limit"});
   const Value* v = nullptr;
-  if ((v = member(o, "type"))) q.type = as_string(*v, "type");
-  if ((v = member(o, "tags_all"))) q.tags_all = as_string_array(*v, "tags_all");
-  if ((v = member(o, "tags_any"))) q.tags_any = as_string_array(*v, "tags_any");
-  if ((v = member(o, "name_prefix"))) q.name_prefix = as_string(*v, "name_prefix");
-  if ((v = member(o, "after_id"))) {
+  if ((v = given(o, "type"))) q.type = as_string(*v, "type");
+  if ((v = given(o, "tags_all"))) q.tags_all = as_string_array(*v, "tags_all");
+  if ((v = given(o, "tags_any"))) q.tags_any = as_string_array(*v, "tags_any");
+  if ((v = given(o, "name_prefix"))) q.name_prefix = as_string(*v, "name_prefix");
+  if ((v = given(o, "after_id"))) {
     q.after_id = as_int64(*v, "after_id");
     if (q.after_id < 0) throw datahub::InvalidArgument("after_id", "must not be negative");
   }
-  if ((v = member(o, "limit"))) {
+  if ((v = given(o, "limit"))) {
     if (!v->IsInt()) throw datahub::InvalidArgument("limit", "must be an integer from 1 to 1000");
     q.limit = v->GetInt();
   }

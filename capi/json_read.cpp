@@ -80,6 +80,11 @@ const Value* member(const Value& object, const char* name) {
   return it == object.MemberEnd() ? nullptr : &it->value;
 }
 
+const Value* given(const Value& object, const char* name) {
+  const Value* v = member(object, name);
+  return v != nullptr && !v->IsNull() ? v : nullptr;
+}
+
 std::string as_string(const Value& v, const std::string& field) {
   if (!v.IsString()) throw datahub::InvalidArgument(field, "must be a string");
   const std::size_t n = v.GetStringLength();

@@ -19,6 +19,9 @@ void check_unique_members(const Value& v, const std::string& field);
 
 // The member called `name`, or nullptr.
 const Value* member(const Value& object, const char* name);
+// The same, also nullptr when the member is null: for optional members, where null means
+// "not given" (encoders such as Go's encoding/json write null for an empty slice).
+const Value* given(const Value& object, const char* name);
 
 // Conversions; `field` names the value in messages.
 std::string as_string(const Value& v, const std::string& field);  // no NUL characters

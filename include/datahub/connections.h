@@ -14,6 +14,8 @@
  *  - Records, queries and patches cross as UTF-8 JSON text. Strings the library returns
  *    (char **out_json) are owned by the caller and freed with dhc_string_free(), which wipes
  *    them first since they may hold secrets. On failure *out_json is set to NULL.
+ *    An optional member of a new record ("tags") or of a query given as null counts as not
+ *    given; in a patch, null means "clear" where the patch says so.
  *  - A NULL pointer where a value is required, malformed JSON, invalid UTF-8, an unknown
  *    field or a field of the wrong type gives DHC_INVALID_ARGUMENT and changes nothing.
  *  - No C++ exception ever crosses this boundary; an unexpected one becomes DHC_INTERNAL.

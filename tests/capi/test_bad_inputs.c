@@ -251,6 +251,17 @@ int main(void) {
   CHECK_CODE(DHC_OK, dhc_connection_get(store, id, 0, &out, &err));
   CHECK(out && strstr(out, "\"name\":\"" PREFIX "target\"") != NULL); /* unchanged */
   dhc_string_free(out);
+
+  /* null for an optional member is "not given", as Go's encoding/json writes a nil slice,
+   * and as a client hands back the last page's "next_after_id". */
+  CHECK_CODE(DHC_OK, dhc_connection_create(store, "{\"name\":\"" PREFIX "null tags\",\"type\":\"POSTGRESQL\","
+             "\"connection_details\":" GOOD_DETAILS ",\"tags\":null}", "tester", &out, &err));
+  CHECK(out && strstr(out, "\"tags\":[]") != NULL);
+  dhc_string_free(out);
+  CHECK_CODE(DHC_OK, dhc_connection_list(store, "{\"name_prefix\":\"" PREFIX "null\",\"tags_all\":null,"
+             "\"tags_any\":null,\"type\":null,\"after_id\":null,\"limit\":null}", 0, &out, &err));
+  CHECK(out && strstr(out, PREFIX "null tags") != NULL);
+  dhc_string_free(out);
   dhc_test_delete_prefix(PREFIX);
   dhc_store_close(store);
   TEST_DONE();
