@@ -34,37 +34,43 @@ std::vector<StoredRow> rows_from(const PGresult* r) {
   return rows;
 }
 
+namespace {
+
+// SELECT `columns` FROM database_connections WHERE `where`, each result row made by
+// `make(result, row)`.
+template <typename Row, typename MakeRow>
+std::vector<Row> select_rows(const SessionPool::Lease& lease, const char* columns, const std::string& where,
+                             const Params& params, const std::string& operation, MakeRow make) {
+  const auto result =
+      exec(lease, std::string("SELECT ") + columns + " FROM database_connections WHERE " + where, params, operation);
+  const int n = PQntuples(result.get());
+  std::vector<Row> rows;
+  rows.reserve(static_cast<std::size_t>(n));
+  for (int i = 0; i < n; ++i) rows.push_back(make(result.get(), i));
+  return rows;
+}
+
+}  // namespace
+
 std::vector<SealedRow> read_sealed(const SessionPool::Lease& lease, const std::string& where,
                                    const Params& params, const std::string& operation) {
-  const auto result = exec(lease,
-                           "SELECT id, CAST(connection_details AS text), "
-                           "CAST(extract(epoch FROM updated_at) * 1000000 AS bigint), "
-                           "connection_details->>'mid', connection_details->>'edk' "
-                           "FROM database_connections WHERE " + where,
-                           params, operation);
-  std::vector<SealedRow> rows(static_cast<std::size_t>(PQntuples(result.get())));
-  for (std::size_t i = 0; i < rows.size(); ++i) {
-    const int row = static_cast<int>(i);
-    rows[i] = {integer(result.get(), row, 0), text(result.get(), row, 1),
-               integer(result.get(), row, 2), text(result.get(), row, 3),
-               text(result.get(), row, 4)};
-  }
-  return rows;
+  return select_rows<SealedRow>(lease,
+                                "id, CAST(connection_details AS text), "
+                                "CAST(extract(epoch FROM updated_at) * 1000000 AS bigint), "
+                                "connection_details->>'mid', connection_details->>'edk'",
+                                where, params, operation, [](const PGresult* r, int i) {
+                                  return SealedRow{integer(r, i, 0), text(r, i, 1), integer(r, i, 2), text(r, i, 3),
+                                                   text(r, i, 4)};
+                                });
 }
 
 std::vector<WrappedKeyRow> read_wrapped_keys(const SessionPool::Lease& lease, const std::string& where,
                                              const Params& params, const std::string& operation) {
-  const auto result = exec(lease,
-                           "SELECT id, connection_details->>'v', connection_details->>'kid', "
-                           "connection_details->>'edk' FROM database_connections WHERE " + where,
-                           params, operation);
-  std::vector<WrappedKeyRow> rows(static_cast<std::size_t>(PQntuples(result.get())));
-  for (std::size_t i = 0; i < rows.size(); ++i) {
-    const int row = static_cast<int>(i);
-    rows[i] = {integer(result.get(), row, 0), text(result.get(), row, 1), text(result.get(), row, 2),
-               text(result.get(), row, 3)};
-  }
-  return rows;
+  return select_rows<WrappedKeyRow>(
+      lease, "id, connection_details->>'v', connection_details->>'kid', connection_details->>'edk'", where, params,
+      operation, [](const PGresult* r, int i) {
+        return WrappedKeyRow{integer(r, i, 0), text(r, i, 1), text(r, i, 2), text(r, i, 3)};
+      });
 }
 
 }  // namespace datahub::store

@@ -90,24 +90,17 @@ void rethrow_as_datahub_error(const std::string& operation) {
     throw;
   } catch (const Error&) {
     throw;
-  } catch (const soci::postgresql_soci_error& e) {
-    const std::string state = e.sqlstate();
-    if (const char* refused = refused_login_sqlstate(e.get_error_message()))
-      throw Database(operation + ": the server refused the connection (" + fatal_reason(e.get_error_message()) + ")",
-                     refused);
-    if (e.get_error_category() == soci::soci_error::connection_error || is_connection_state(state) ||
-        is_lost_connection(e.get_error_message()))
-      throw Unavailable(operation + ": the database is unavailable (" + primary_message(e.get_error_message()) + ")");
-    throw Database(operation + ": " + primary_message(e.get_error_message()) + " (SQLSTATE " + state + ")", state);
   } catch (const soci::soci_error& e) {
     // SOCI's what() appends bound values; get_error_message() does not.
-    if (const char* refused = refused_login_sqlstate(e.get_error_message()))
-      throw Database(operation + ": the server refused the connection (" + fatal_reason(e.get_error_message()) + ")",
-                     refused);
-    if (e.get_error_category() == soci::soci_error::connection_error ||
-        is_lost_connection(e.get_error_message()))
-      throw Unavailable(operation + ": the database is unavailable (" + primary_message(e.get_error_message()) + ")");
-    throw Database(operation + ": " + primary_message(e.get_error_message()), "");
+    const std::string& message = e.get_error_message();
+    const auto* pg = dynamic_cast<const soci::postgresql_soci_error*>(&e);
+    const std::string state = pg ? pg->sqlstate() : "";
+    if (const char* refused = refused_login_sqlstate(message))
+      throw Database(operation + ": the server refused the connection (" + fatal_reason(message) + ")", refused);
+    if (e.get_error_category() == soci::soci_error::connection_error || is_connection_state(state) ||
+        is_lost_connection(message))
+      throw Unavailable(operation + ": the database is unavailable (" + primary_message(message) + ")");
+    throw Database(operation + ": " + primary_message(message) + (pg ? " (SQLSTATE " + state + ")" : ""), state);
   } catch (const std::bad_alloc&) {
     throw Error(ErrorCode::internal, operation + ": out of memory");
   } catch (const std::exception& e) {

@@ -15,7 +15,7 @@ KeyCensus ConnectionStore::census() {
     // One pass over the table, decrypting nothing. (No index on the key id: one would make
     // every rewrite of connection_details a non-HOT update, see migration 4.)
     soci::rowset<soci::row> rows = (lease.session().prepare <<
-        "SELECT connection_details->>'kid' AS kid, connection_details->>'alg' AS alg, count(*)"
+        "SELECT connection_details->>'kid' AS kid, COALESCE(connection_details->>'alg', '') AS alg, count(*)"
         " FROM database_connections WHERE connection_details->>'kid' IS NOT NULL"
         " GROUP BY 1, 2 ORDER BY 1, 2");
     for (const auto& r : rows) {
