@@ -429,3 +429,72 @@ TEST_CASE("the DEK cache reuses a data key up to its use limit, each record stil
   CHECK(provider->unwraps == 3);  // one per distinct wrapped DEK
   CHECK(test::open_store(test::keyring())->verify().failed.empty());  // no cache needed to read
 }
+
+namespace {
+
+// A keyring that runs `before_first_wrap` once, inside its first wrap(): for a re-wrap, that
+// is after the rotation read the row and before it writes it back.
+class WrapHook : public datahub::KeyProvider {
+ public:
+  explicit WrapHook(std::shared_ptr<datahub::StaticKeyring> inner) : inner_(std::move(inner)) {}
+  std::string primary_key_id() const override { return inner_->primary_key_id(); }
+  datahub::Bytes wrap(const std::string& kid, const datahub::SecretBytes& dek, const datahub::Bytes& aad) const override {
+    if (!hooked_.exchange(true) && before_first_wrap) before_first_wrap();
+    return inner_->wrap(kid, dek, aad);
+  }
+  datahub::SecretBytes unwrap(const std::string& kid, const datahub::Bytes& edk, const datahub::Bytes& aad) const override {
+    return inner_->unwrap(kid, edk, aad);
+  }
+  std::function<void()> before_first_wrap;
+
+ private:
+  std::shared_ptr<datahub::StaticKeyring> inner_;
+  mutable std::atomic<bool> hooked_{false};
+};
+
+std::string stored_edk(std::int64_t id) {
+  std::string edk;
+  test::admin() << "SELECT connection_details->>'edk' FROM database_connections WHERE id = :id", soci::use(id),
+      soci::into(edk);
+  return edk;
+}
+
+}  // namespace
+
+TEST_CASE("an edit between a re-wrap's read and its write is kept") {
+  test::clear_table();
+  // The editor seals under k1. With a DEK cache its edit reuses the row's data key, so the
+  // wrapped key stays the same and only the ciphertext changes: the re-wrap's write goes
+  // through, and must leave the edit readable. Without one the edit brings a new wrapped
+  // key: the write skips the row, and the retry re-wraps the edited row.
+  datahub::StoreOptions editor_options;
+  editor_options.database = test::database();
+  editor_options.keys = test::keyring("k1", {"k1"});
+  bool same_data_key = false;
+  SUBCASE("the edit keeps the data key (DEK cache)") {
+    same_data_key = true;
+    editor_options.dek_cache.ttl = std::chrono::seconds(60);
+  }
+  SUBCASE("the edit brings a new data key") {}
+  datahub::ConnectionStore editor(editor_options);
+  const auto id = editor.create(test::sample("edited mid-rotation", "before-rotation"), "editor").id;
+  const std::string edk_read = stored_edk(id);
+
+  auto hook = std::make_shared<WrapHook>(test::keyring("k2", {"k1", "k2"}));
+  hook->before_first_wrap = [&] {
+    datahub::ConnectionPatch p;
+    p.details.set("password", "edited-between-read-and-write");
+    editor.force_update(id, p, "editor");
+    CHECK((stored_edk(id) == edk_read) == same_data_key);
+  };
+  const auto report = test::open_store(hook)->rotate();
+  CHECK(report.rewritten == 1);
+  CHECK(report.skipped_changed == 0);
+  CHECK(report.failed == 0);
+
+  auto k2_only = test::open_store(test::keyring("k2", {"k2"}));
+  const auto read = k2_only->get(id, datahub::Secrets::reveal);
+  CHECK(read.key_id == "k2");
+  REQUIRE(read.details.find_string("password"));
+  CHECK(*read.details.find_string("password") == "edited-between-read-and-write");
+}
