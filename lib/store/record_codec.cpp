@@ -24,8 +24,9 @@ std::string RecordCodec::rotate(const std::string& envelope_json, std::int64_t i
 
 RecordCodec::MovedKey RecordCodec::rewrap_key(std::string_view version, const std::string& kid,
                                               std::string_view edk) const {
+  static const std::string supported_version = std::to_string(crypto::kEnvelopeVersion);  // "v" as the server returns it
   crypto::Sealer::WrappedKey wrapped{kid, {}};
-  if (version != std::to_string(crypto::kEnvelopeVersion)) throw Integrity("envelope: unsupported version");
+  if (version != supported_version) throw Integrity("envelope: unsupported version");
   if (!crypto::is_valid_key_id(kid)) throw Integrity("envelope: malformed kid");
   if (!crypto::base64_decode_strict(edk, wrapped.edk)) throw Integrity("envelope: malformed edk");
   crypto::Sealer::WrappedKey moved = sealer_.rewrap(wrapped);
