@@ -49,12 +49,12 @@ Connection ConnectionStore::create(const NewConnection& input, std::string_view 
     // Params carries text only: a missing description is written as the literal NULL.
     sql += input.description ? p.add(*input.description) + ", " : std::string("NULL, ");
     sql += p.add(input.type) + ", ";
-    sql += "CAST(" + p.add(impl_->codec.seal(details, id)) + " AS jsonb), ";
+    std::string sealed_kid;
+    sql += "CAST(" + p.add(impl_->codec.seal(details, id, &sealed_kid)) + " AS jsonb), ";
     sql += "ARRAY(SELECT jsonb_array_elements_text(CAST(" + p.add(tags) + " AS jsonb))), ";
     const std::string actor_placeholder = p.add(std::string(actor));
-    sql += actor_placeholder + ", " + actor_placeholder + ") RETURNING "
-           "CAST(extract(epoch FROM created_at) * 1000000 AS bigint), "
-           "CAST(extract(epoch FROM updated_at) * 1000000 AS bigint)";
+    sql += actor_placeholder + ", " + actor_placeholder + ") RETURNING " + store::micros_since_epoch("created_at") +
+           ", " + store::micros_since_epoch("updated_at");
     const auto inserted = store::exec(lease, sql, p, "create");
     const long long created_us = store::integer(inserted.get(), 0, 0);
     const long long updated_us = store::integer(inserted.get(), 0, 1);
@@ -72,7 +72,7 @@ Connection ConnectionStore::create(const NewConnection& input, std::string_view 
     c.created_by = by;
     c.updated_at = Timestamp(std::chrono::microseconds(updated_us));
     c.updated_by = by;
-    c.key_id = impl_->options.keys->primary_key_id();
+    c.key_id = sealed_kid;
     c.alg = impl_->options.cipher;
     return c;
   } catch (...) {

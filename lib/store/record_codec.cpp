@@ -33,9 +33,11 @@ RecordCodec::MovedKey RecordCodec::rewrap_key(std::string_view version, const st
   return {std::move(moved.kid), crypto::base64_encode(moved.edk)};
 }
 
-std::string RecordCodec::seal(const Details& details, std::int64_t id) const {
+std::string RecordCodec::seal(const Details& details, std::int64_t id, std::string* key_id) const {
   const SecretBytes plaintext = model::details_to_secret_json(details);
-  return crypto::to_json(sealer_.seal(plaintext, id));
+  const crypto::Envelope sealed = sealer_.seal(plaintext, id);
+  if (key_id) *key_id = sealed.kid;
+  return crypto::to_json(sealed);
 }
 
 Details RecordCodec::open(const std::string& envelope_json, std::int64_t id,

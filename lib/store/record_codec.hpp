@@ -18,8 +18,9 @@ class RecordCodec {
   RecordCodec(std::shared_ptr<const KeyProvider> keys, const std::string& cipher_name,
               crypto::DekCachePolicy cache = {});
 
-  // The envelope JSON for `details` sealed to row `id`.
-  std::string seal(const Details& details, std::int64_t id) const;
+  // The envelope JSON for `details` sealed to row `id`. `key_id` receives the key it was
+  // sealed under when not null (asked of the provider once, with the seal).
+  std::string seal(const Details& details, std::int64_t id, std::string* key_id = nullptr) const;
 
   // Opens a stored envelope. Throws Integrity or KeyUnavailable. `envelope` receives the
   // parsed envelope when not null.

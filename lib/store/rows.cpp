@@ -2,13 +2,17 @@
 
 namespace datahub::store {
 
-// Times leave the server as integer microseconds since the epoch: exact, and no
-// time-zone or text-format parsing on this side. NULL tags read as an empty array.
-const char* const kRowColumns =
-    "id, name, description, type, CAST(connection_details AS text), "
-    "COALESCE(CAST(array_to_json(tags) AS text), '[]'), "
-    "COALESCE(CAST(extract(epoch FROM created_at) * 1000000 AS bigint), 0), created_by, "
-    "COALESCE(CAST(extract(epoch FROM updated_at) * 1000000 AS bigint), 0), updated_by";
+std::string micros_since_epoch(const std::string& column) {
+  return "CASE WHEN isfinite(" + column + ") THEN CAST(extract(epoch FROM " + column +
+         ") * 1000000 AS bigint) ELSE 0 END";
+}
+
+// NULL tags read as an empty array, and NULL elements (only other clients write them; they
+// match no search) are left out.
+const std::string kRowColumns = "id, name, description, type, CAST(connection_details AS text), "
+                                "COALESCE(CAST(array_to_json(array_remove(tags, NULL)) AS text), '[]'), " +
+                                micros_since_epoch("created_at") + ", created_by, " +
+                                micros_since_epoch("updated_at") + ", updated_by";
 
 std::vector<StoredRow> fetch_rows(const SessionPool::Lease& lease, const std::string& query,
                                   const Params& params, const std::string& operation) {
@@ -39,10 +43,10 @@ namespace {
 // SELECT `columns` FROM database_connections WHERE `where`, each result row made by
 // `make(result, row)`.
 template <typename Row, typename MakeRow>
-std::vector<Row> select_rows(const SessionPool::Lease& lease, const char* columns, const std::string& where,
+std::vector<Row> select_rows(const SessionPool::Lease& lease, const std::string& columns, const std::string& where,
                              const Params& params, const std::string& operation, MakeRow make) {
   const auto result =
-      exec(lease, std::string("SELECT ") + columns + " FROM database_connections WHERE " + where, params, operation);
+      exec(lease, "SELECT " + columns + " FROM database_connections WHERE " + where, params, operation);
   const int n = PQntuples(result.get());
   std::vector<Row> rows;
   rows.reserve(static_cast<std::size_t>(n));
@@ -55,9 +59,8 @@ std::vector<Row> select_rows(const SessionPool::Lease& lease, const char* column
 std::vector<SealedRow> read_sealed(const SessionPool::Lease& lease, const std::string& where,
                                    const Params& params, const std::string& operation) {
   return select_rows<SealedRow>(lease,
-                                "id, CAST(connection_details AS text), "
-                                "CAST(extract(epoch FROM updated_at) * 1000000 AS bigint), "
-                                "connection_details->>'mid', connection_details->>'edk'",
+                                "id, CAST(connection_details AS text), " + micros_since_epoch("updated_at") +
+                                    ", connection_details->>'mid', connection_details->>'edk'",
                                 where, params, operation, [](const PGresult* r, int i) {
                                   return SealedRow{integer(r, i, 0), text(r, i, 1), integer(r, i, 2), text(r, i, 3),
                                                    text(r, i, 4)};

@@ -23,8 +23,13 @@ struct StoredRow {
   std::string updated_by;
 };
 
+// A timestamp column as integer microseconds since the epoch: exact, and no time-zone or
+// text-format parsing on this side. NULL and +-infinity, which the seed's columns allow
+// (written by other clients), read as 0 rather than failing the whole statement.
+std::string micros_since_epoch(const std::string& column);
+
 // Column list matching StoredRow, for "SELECT <kRowColumns> FROM database_connections ...".
-extern const char* const kRowColumns;
+extern const std::string kRowColumns;
 
 // The rows of a result that selected kRowColumns.
 std::vector<StoredRow> rows_from(const PGresult* result);

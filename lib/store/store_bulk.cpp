@@ -96,11 +96,12 @@ std::vector<Connection> ConnectionStore::create_many(const std::vector<NewConnec
     // socket buffer alone holds too little to overlap them). On an exception, `stop` tells
     // the helper to give up, and `next` waits for it before the COPY is abandoned.
     std::atomic<bool> stop{false};
+    std::vector<std::string> key_ids(prepared.size());  // what each row was sealed under
     auto seal_batch = [&](std::size_t start) {
       std::string rows;
       rows.reserve(1024 * kBatchRows);
       for (std::size_t i = start; i < std::min(prepared.size(), start + kBatchRows) && !stop; ++i)
-        append_row(rows, id_of(i), prepared[i], impl_->codec.seal(prepared[i].details, id_of(i)), by);
+        append_row(rows, id_of(i), prepared[i], impl_->codec.seal(prepared[i].details, id_of(i), &key_ids[i]), by);
       return rows;
     };
     const auto policy = prepared.size() > kBatchRows ? std::launch::async : std::launch::deferred;
@@ -116,8 +117,6 @@ std::vector<Connection> ConnectionStore::create_many(const std::vector<NewConnec
     }
     copy.finish();
 
-    // What every row was sealed with (asked once: a host's provider may be a callback).
-    const std::string key_id = impl_->options.keys->primary_key_id();
     for (std::size_t i = 0; i < prepared.size(); ++i) {
       const Prepared& p = prepared[i];
       Connection c;
@@ -130,7 +129,7 @@ std::vector<Connection> ConnectionStore::create_many(const std::vector<NewConnec
       c.tags = p.tags;
       c.created_at = c.updated_at = stamp;
       c.created_by = c.updated_by = by;
-      c.key_id = key_id;
+      c.key_id = std::move(key_ids[i]);
       c.alg = impl_->options.cipher;
       out.push_back(std::move(c));
     }

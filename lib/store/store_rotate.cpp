@@ -78,7 +78,7 @@ std::vector<long long> write_batch(const store::SessionPool::Lease& lease, const
       "FROM jsonb_to_recordset(CAST(" + batch + " AS jsonb)) "
       "AS v(id integer, mid text, edk text, updated_us bigint, new jsonb) "
       "WHERE t.id = v.id AND t.connection_details->>'mid' = v.mid AND t.connection_details->>'edk' = v.edk "
-      "AND CAST(extract(epoch FROM t.updated_at) * 1000000 AS bigint) = v.updated_us "
+      "AND " + store::micros_since_epoch("t.updated_at") + " = v.updated_us "
       "RETURNING CAST(t.id AS bigint)", p, "rotate");
   return written_ids(result.get());
 }

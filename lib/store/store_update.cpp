@@ -58,43 +58,46 @@ Connection ConnectionStore::Impl::update(std::int64_t id, const ConnectionPatch&
     const bool stale = envelope.kid != codec.keys().primary_key_id();
     if (details_changed) details = connection_type(row.type).validate(merge_details(details, patch));
     // A stale row is re-sealed under the primary key on its next write.
-    std::string new_envelope = (details_changed || stale) ? codec.seal(details, row.id) : row.envelope;
+    const bool reseal = details_changed || stale;
+    std::string sealed_kid = envelope.kid;
+    std::string new_envelope = reseal ? codec.seal(details, row.id, &sealed_kid) : row.envelope;
 
-    std::string name = patch.name.value_or(row.name);
-    std::optional<std::string> description = patch.description ? *patch.description : row.description;
-    std::string description_text = description.value_or("");
-    soci::indicator description_ind = description ? soci::i_ok : soci::i_null;
-    std::string tags = tags_json.value_or(row.tags_json);
-    std::string by(actor);
+    // The record is built before anything is written: an error after the UPDATE rolls it back.
+    Connection c;
+    c.id = row.id;
+    c.name = patch.name.value_or(row.name);
+    c.description = patch.description ? *patch.description : row.description;
+    c.type = row.type;
+    c.details = std::move(details);
+    c.redacted = store::redact(c.details, c.type);
+    c.tags = store::tags_from_json(tags_json.value_or(row.tags_json));
+    c.created_by = row.created_by;
+    c.updated_by = std::string(actor);
+    c.key_id = sealed_kid;
+    c.alg = reseal ? options.cipher : envelope.alg;
+
+    std::string description_text = c.description.value_or("");
+    soci::indicator description_ind = c.description ? soci::i_ok : soci::i_null;
+    // Tags are written only when the patch sets them: the row's own are left as stored.
+    std::string tags_text = tags_json.value_or("");
+    soci::indicator tags_ind = tags_json ? soci::i_ok : soci::i_null;
     long long row_id = row.id, created_us = 0, updated_us = 0;
     // updated_at always moves forward, even when the clock does not (same transaction
     // time, clock steps back): optimistic checks rely on it changing.
     sql << "UPDATE database_connections SET name = :name, description = :description, "
-           "tags = ARRAY(SELECT jsonb_array_elements_text(CAST(:tags AS jsonb))), "
+           "tags = COALESCE((SELECT ARRAY(SELECT jsonb_array_elements_text(j)) "
+           "FROM CAST(:tags AS jsonb) AS j WHERE j IS NOT NULL), tags), "
            "connection_details = CAST(:details AS jsonb), updated_by = :updated_by, "
            "updated_at = GREATEST(CURRENT_TIMESTAMP, updated_at + interval '1 microsecond') "
            "WHERE id = CAST(:id AS bigint) "
-           "RETURNING CAST(extract(epoch FROM created_at) * 1000000 AS bigint), "
-           "CAST(extract(epoch FROM updated_at) * 1000000 AS bigint)",
-        soci::use(name, "name"), soci::use(description_text, description_ind, "description"),
-        soci::use(tags, "tags"), soci::use(new_envelope, "details"), soci::use(by, "updated_by"),
-        soci::use(row_id, "id"), soci::into(created_us), soci::into(updated_us);
-    tx.commit();
-
-    Connection c;
-    c.id = row.id;
-    c.name = name;
-    c.description = description;
-    c.type = row.type;
-    c.details = std::move(details);
-    c.redacted = store::redact(c.details, c.type);
-    c.tags = store::tags_from_json(tags);
+           "RETURNING " + store::micros_since_epoch("created_at") + ", " + store::micros_since_epoch("updated_at"),
+        soci::use(c.name, "name"), soci::use(description_text, description_ind, "description"),
+        soci::use(tags_text, tags_ind, "tags"), soci::use(new_envelope, "details"),
+        soci::use(c.updated_by, "updated_by"), soci::use(row_id, "id"), soci::into(created_us),
+        soci::into(updated_us);
     c.created_at = Timestamp(std::chrono::microseconds(created_us));
-    c.created_by = row.created_by;
     c.updated_at = Timestamp(std::chrono::microseconds(updated_us));
-    c.updated_by = by;
-    c.key_id = (details_changed || stale) ? codec.keys().primary_key_id() : envelope.kid;
-    c.alg = (details_changed || stale) ? options.cipher : envelope.alg;
+    tx.commit();
     return c;
   } catch (...) {
     store::rethrow_as_datahub_error("update");

@@ -498,3 +498,52 @@ TEST_CASE("an edit between a re-wrap's read and its write is kept") {
   REQUIRE(read.details.find_string("password"));
   CHECK(*read.details.find_string("password") == "edited-between-read-and-write");
 }
+
+namespace {
+
+// A provider whose primary key id alternates between k1 and k2 from one call to the next,
+// as a host's may while it makes a new key primary.
+class AlternatingPrimary : public datahub::KeyProvider {
+ public:
+  std::string primary_key_id() const override { return calls_++ % 2 ? "k2" : "k1"; }
+  datahub::Bytes wrap(const std::string& kid, const datahub::SecretBytes& dek, const datahub::Bytes& aad) const override {
+    return inner_->wrap(kid, dek, aad);
+  }
+  datahub::SecretBytes unwrap(const std::string& kid, const datahub::Bytes& edk, const datahub::Bytes& aad) const override {
+    return inner_->unwrap(kid, edk, aad);
+  }
+
+ private:
+  std::shared_ptr<datahub::StaticKeyring> inner_ = test::keyring("k1", {"k1", "k2"});
+  mutable std::atomic<int> calls_{0};
+};
+
+std::string stored_kid(std::int64_t id) {
+  std::string kid;
+  test::admin() << "SELECT connection_details->>'kid' FROM database_connections WHERE id = :id", soci::use(id),
+      soci::into(kid);
+  return kid;
+}
+
+}  // namespace
+
+TEST_CASE("create, create_many and update report the key each record was sealed under") {
+  test::clear_table();
+  auto store = test::open_store(std::make_shared<AlternatingPrimary>());
+  std::set<std::string> seen;
+  for (int i = 0; i < 4; ++i) {
+    const auto c = store->create(test::sample("sealed " + std::to_string(i)), "tester");
+    CHECK(c.key_id == stored_kid(c.id));
+    seen.insert(c.key_id);
+    datahub::ConnectionPatch p;
+    p.details.set("password", "changed-" + std::to_string(i));
+    const auto updated = store->force_update(c.id, p, "tester");
+    CHECK(updated.key_id == stored_kid(c.id));
+    seen.insert(updated.key_id);
+  }
+  for (const auto& c : store->create_many(samples_named("sealed in bulk ", 5), "tester")) {
+    CHECK(c.key_id == stored_kid(c.id));
+    seen.insert(c.key_id);
+  }
+  CHECK(seen.size() == 2);  // the provider really did answer both ways
+}

@@ -1,0 +1,85 @@
+// Rows that other clients may write within the seed's DDL, though this library never does:
+// NULL tag elements, NULL or infinite timestamps. Each reads as one row, never fails a
+// page, a verify or a rotation, and survives an update that does not touch it.
+#include "store/support.hpp"
+
+#include <doctest/doctest.h>
+
+namespace {
+
+datahub::Connection created(const std::string& name, std::vector<std::string> tags = {"foreign"}) {
+  auto c = test::sample(name);
+  c.tags = std::move(tags);
+  return test::store().create(c, "tester");
+}
+
+std::string stored_tags(std::int64_t id) {
+  std::string tags;
+  test::admin() << "SELECT CAST(tags AS text) FROM database_connections WHERE id = :id", soci::use(id),
+      soci::into(tags);
+  return tags;
+}
+
+}  // namespace
+
+TEST_CASE("a NULL tag element is left out when read, and kept by an update that does not set tags") {
+  test::clear_table();
+  const auto row = created("null tag", {"a", "b"});
+  test::admin() << "UPDATE database_connections SET tags = ARRAY['a', NULL, 'b'] WHERE id = :id", soci::use(row.id);
+
+  CHECK(test::store().get(row.id).tags == std::vector<std::string>{"a", "b"});
+  datahub::ListQuery q;
+  q.tags_all = {"a"};
+  const auto page = test::store().list(q);
+  REQUIRE(page.items.size() == 1);
+  CHECK_FALSE(page.items[0].error);
+  CHECK(page.items[0].tags == std::vector<std::string>{"a", "b"});
+
+  datahub::ConnectionPatch rename;
+  rename.name = "renamed";
+  const auto updated = test::store().force_update(row.id, rename, "tester");
+  CHECK(updated.name == "renamed");
+  CHECK(updated.tags == std::vector<std::string>{"a", "b"});
+  CHECK(stored_tags(row.id) == "{a,NULL,b}");  // the row's own value, untouched
+
+  datahub::ConnectionPatch retag;
+  retag.tags = std::vector<std::string>{"c"};
+  CHECK(test::store().force_update(row.id, retag, "tester").tags == std::vector<std::string>{"c"});
+  CHECK(stored_tags(row.id) == "{c}");
+}
+
+TEST_CASE("NULL and infinite timestamps read as the epoch; update, verify and rotate go on") {
+  test::clear_table();
+  const auto nulls = created("null times");
+  const auto infinite = created("infinite times");
+  const auto plain = created("plain");
+  test::admin() << "UPDATE database_connections SET created_at = NULL, updated_at = NULL WHERE id = :id",
+      soci::use(nulls.id);
+  test::admin() << "UPDATE database_connections SET created_at = '-infinity', updated_at = 'infinity' WHERE id = :id",
+      soci::use(infinite.id);
+
+  for (const auto id : {nulls.id, infinite.id}) {
+    CAPTURE(id);
+    const auto read = test::store().get(id);
+    CHECK(read.created_at.time_since_epoch().count() == 0);
+    CHECK(read.updated_at.time_since_epoch().count() == 0);
+  }
+  const auto page = test::store().list({});
+  REQUIRE(page.items.size() == 3);
+  for (const auto& c : page.items) CHECK_FALSE(c.error);
+  CHECK(test::store().verify().checked == 3);
+  CHECK(test::store().verify().failed.empty());
+
+  datahub::RotateOptions reencrypt;
+  reencrypt.reencrypt = true;
+  const auto report = test::open_store(test::keyring(), "XC20P")->rotate(reencrypt);
+  CHECK(report.rewritten == 3);
+  CHECK(report.skipped_changed == 0);
+
+  datahub::ConnectionPatch p;
+  p.details.set("password", "after-null-times");
+  const auto updated = test::store().update(nulls.id, p, "tester", datahub::Timestamp{});
+  CHECK(updated.created_at.time_since_epoch().count() == 0);
+  CHECK(updated.updated_at > plain.updated_at);  // now set: the next optimistic check sees it
+  CHECK(*test::store().get(nulls.id, datahub::Secrets::reveal).details.find_string("password") == "after-null-times");
+}
