@@ -22,9 +22,13 @@ std::string describe(const char* op, const std::string& key_id) {
   return std::string("key provider: ") + op + (key_id.empty() ? "" : " under key \"" + key_id + "\"");
 }
 
+// Whether a callback's DHC_INTEGRITY keeps its meaning ("the wrapped key or its associated
+// data was altered"): only unwrap can say that; from any other callback it is a failure.
+enum class IntegrityCode { meaningful, failure };
+
 // Calls `call(out, capacity, &length)` until the output fits. `Buffer` is Bytes or SecretBytes.
 template <class Buffer, class Call>
-Buffer call_with_buffer(const char* op, const std::string& key_id, Call&& call) {
+Buffer call_with_buffer(const char* op, const std::string& key_id, IntegrityCode integrity, Call&& call) {
   Buffer out(kFirstCapacity);
   for (int attempt = 0; attempt < 2; ++attempt) {
     std::size_t length = 0;
@@ -35,7 +39,7 @@ Buffer call_with_buffer(const char* op, const std::string& key_id, Call&& call) 
       // A C++ host's callback threw: report, do not let it unwind through the store.
       rc = DHC_KEY_UNAVAILABLE;
     }
-    if (rc == DHC_INTEGRITY) {
+    if (rc == DHC_INTEGRITY && integrity == IntegrityCode::meaningful) {
       throw datahub::Integrity(describe(op, key_id) + " failed: data altered");
     }
     if (rc != DHC_OK) {
@@ -72,7 +76,7 @@ CallbackProvider::~CallbackProvider() {
 
 std::string CallbackProvider::primary_key_id() const {
   auto id = call_with_buffer<datahub::Bytes>(
-      "primary_key_id", "", [&](std::uint8_t* out, std::size_t cap, std::size_t* len) {
+      "primary_key_id", "", IntegrityCode::failure, [&](std::uint8_t* out, std::size_t cap, std::size_t* len) {
         return callbacks_.primary_key_id(callbacks_.user_data, reinterpret_cast<char*>(out), cap,
                                          len);
       });
@@ -83,7 +87,7 @@ std::string CallbackProvider::primary_key_id() const {
 datahub::Bytes CallbackProvider::wrap(const std::string& key_id, const datahub::SecretBytes& dek,
                                       const datahub::Bytes& aad) const {
   return call_with_buffer<datahub::Bytes>(
-      "wrap", key_id, [&](std::uint8_t* out, std::size_t cap, std::size_t* len) {
+      "wrap", key_id, IntegrityCode::failure, [&](std::uint8_t* out, std::size_t cap, std::size_t* len) {
         return callbacks_.wrap(callbacks_.user_data, key_id.c_str(), dek.data(), dek.size(),
                                aad.data(), aad.size(), out, cap, len);
       });
@@ -92,7 +96,7 @@ datahub::Bytes CallbackProvider::wrap(const std::string& key_id, const datahub::
 datahub::SecretBytes CallbackProvider::unwrap(const std::string& key_id, const datahub::Bytes& edk,
                                               const datahub::Bytes& aad) const {
   return call_with_buffer<datahub::SecretBytes>(
-      "unwrap", key_id, [&](std::uint8_t* out, std::size_t cap, std::size_t* len) {
+      "unwrap", key_id, IntegrityCode::meaningful, [&](std::uint8_t* out, std::size_t cap, std::size_t* len) {
         return callbacks_.unwrap(callbacks_.user_data, key_id.c_str(), edk.data(), edk.size(),
                                  aad.data(), aad.size(), out, cap, len);
       });

@@ -3,6 +3,8 @@
 
 #include <datahub/error.hpp>
 
+#include <algorithm>
+#include <cstdio>
 #include <cstring>
 #include <string_view>
 #include <unordered_set>
@@ -42,11 +44,22 @@ bool valid_utf8(const unsigned char* s, std::size_t n) {
 std::string quoted_name(const char* name, std::size_t length) {
   constexpr std::size_t kMax = 64;
   if (!valid_utf8(reinterpret_cast<const unsigned char*>(name), length)) return "(not UTF-8)";
-  if (length <= kMax) return "\"" + std::string(name, length) + "\"";
-  std::size_t cut = kMax;
+  std::size_t cut = std::min(length, kMax);
   // Back up over UTF-8 continuation bytes so the message stays valid UTF-8.
-  while (cut > 0 && (static_cast<unsigned char>(name[cut]) & 0xC0) == 0x80) --cut;
-  return "\"" + std::string(name, cut) + "...\"";
+  while (cut < length && cut > 0 && (static_cast<unsigned char>(name[cut]) & 0xC0) == 0x80) --cut;
+  // Control characters escaped as JSON writes them: a NUL would cut a C caller's message short.
+  std::string out = "\"";
+  for (std::size_t i = 0; i < cut; ++i) {
+    const auto c = static_cast<unsigned char>(name[i]);
+    if (c < 0x20 || c == 0x7F) {
+      char escaped[8];
+      std::snprintf(escaped, sizeof escaped, "\\u%04x", c);
+      out += escaped;
+    } else {
+      out += name[i];
+    }
+  }
+  return out + (cut < length ? "...\"" : "\"");
 }
 
 void check_unique_members(const Value& v, const std::string& field) {

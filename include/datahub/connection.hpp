@@ -44,6 +44,7 @@ struct ConnectionPatch {
   // Merged into the stored details field by field (JSON merge patch): a field named here
   // replaces the stored one, a field in details_remove is removed, others are kept. So a
   // client that only saw redacted details can change the host without knowing the password.
+  // A field removed must be one of the type's, or one the row holds (InvalidArgument).
   Details details;
   std::vector<std::string> details_remove;
 

@@ -218,7 +218,8 @@ DHC_API dhc_code dhc_connection_list(dhc_store *store, const char *query_json, u
 /* Changes a connection. patch_json holds any of
  *   "name", "description" (string, or null to clear), "tags" (replaces them),
  *   "connection_details" (merged field by field: a field set to null is removed, others
- *   replace the stored value, the rest are kept, so a redacted password can stay as is)
+ *   replace the stored value, the rest are kept, so a redacted password can stay as is;
+ *   a field removed must be one of the type's or one the row holds)
  * and exactly one of
  *   "expected_updated_at": "<updated_at as read>"   DHC_CONFLICT if the row changed since
  *   "force": true                                    last writer wins

@@ -45,14 +45,6 @@ SecretBytes content_key(const SecretBytes& dek, const Envelope& e, std::size_t l
   return hkdf_sha256(dek, e.mid.data(), e.mid.size(), std::string(kContentKeyLabel) + e.alg, length);
 }
 
-// Checked here too, or a provider's odd id would seal rows that never open again.
-std::string checked_primary_key_id(const KeyProvider& keys) {
-  std::string id = keys.primary_key_id();
-  if (!is_valid_key_id(id))
-    throw KeyUnavailable("the key provider's primary key id is malformed (key ids are 1-128 characters of [A-Za-z0-9._:/-])");
-  return id;
-}
-
 // A provider's wrap(), refused when it returns nothing: an empty wrapped key would be
 // written as a row that never opens again.
 Bytes wrap_dek(const KeyProvider& keys, const std::string& kid, const SecretBytes& dek) {
@@ -62,6 +54,13 @@ Bytes wrap_dek(const KeyProvider& keys, const std::string& kid, const SecretByte
 }
 
 }  // namespace
+
+std::string checked_primary_key_id(const KeyProvider& keys) {
+  std::string id = keys.primary_key_id();
+  if (!is_valid_key_id(id))
+    throw KeyUnavailable("the key provider's primary key id is malformed (key ids are 1-128 characters of [A-Za-z0-9._:/-])");
+  return id;
+}
 
 Bytes dek_associated_data(const std::string& kid) {
   Bytes aad;

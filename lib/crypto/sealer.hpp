@@ -50,6 +50,11 @@ class Sealer {
   mutable DekCache cache_;
 };
 
+// The provider's primary key id, checked against the key-id rule (key_id.hpp): a host's odd
+// id would otherwise seal rows that never open again, or reach reports unchecked. Throws
+// KeyUnavailable, without echoing the id.
+std::string checked_primary_key_id(const KeyProvider& keys);
+
 // The associated data that wraps a DEK under `kid`.
 Bytes dek_associated_data(const std::string& kid);
 

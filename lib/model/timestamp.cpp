@@ -17,6 +17,12 @@ std::int64_t days_from_civil(std::int64_t y, unsigned m, unsigned d) {
   return era * 146097 + static_cast<std::int64_t>(doe) - 719468;
 }
 
+unsigned days_in_month(int year, int month) {
+  static const unsigned days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  const bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+  return month == 2 && leap ? 29 : days[month - 1];
+}
+
 bool digits(std::string_view s, std::size_t pos, std::size_t n, int& out) {
   if (pos + n > s.size()) return false;
   out = 0;
@@ -56,7 +62,10 @@ Timestamp parse_timestamp(std::string_view s, const std::string& field) {
       !digits(s, 17, 2, second)) {
     throw bad();
   }
-  if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 60)
+  // No date is normalised into another (2023-02-29 is not March 1st), and no leap second:
+  // the server stores none, so such a time could match no row's.
+  if (month < 1 || month > 12 || day < 1 || static_cast<unsigned>(day) > days_in_month(year, month) || hour > 23 ||
+      minute > 59 || second > 59)
     throw bad();
   std::size_t pos = 19;
   std::int64_t micros = 0;

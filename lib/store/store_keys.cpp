@@ -9,7 +9,7 @@ namespace datahub {
 
 KeyCensus ConnectionStore::census() {
   KeyCensus census;
-  census.primary_key_id = impl_->options.keys->primary_key_id();
+  census.primary_key_id = crypto::checked_primary_key_id(*impl_->options.keys);
   try {
     auto lease = impl_->pool.lease();
     // One pass over the table, decrypting nothing. (No index on the key id: one would make

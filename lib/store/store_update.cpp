@@ -9,9 +9,15 @@
 namespace datahub {
 namespace {
 
-// Applies the patch's details to the stored ones, field by field (JSON merge patch).
-Details merge_details(Details current, const ConnectionPatch& patch) {
-  for (const auto& name : patch.details_remove) current.erase(name);
+// Applies the patch's details to the stored ones, field by field (JSON merge patch). A
+// field removed must be one of the type's, or one the row holds (written by another client
+// or an older version: removing it is how such a row is mended).
+Details merge_details(Details current, const ConnectionPatch& patch, const ConnectionType& type) {
+  for (const auto& name : patch.details_remove) {
+    if (!type.field(name) && !current.find(name))
+      throw InvalidArgument("connection_details." + name, "is not a field of type " + type.name);
+    current.erase(name);
+  }
   for (const auto& [name, value] : patch.details) {
     if (const auto* s = std::get_if<std::string>(&value)) {
       current.set(name, *s);
@@ -56,7 +62,10 @@ Connection ConnectionStore::Impl::update(std::int64_t id, const ConnectionPatch&
     Details details = codec.open(row.envelope, row.id, &envelope);
     const bool details_changed = !patch.details.empty() || !patch.details_remove.empty();
     const bool stale = envelope.kid != codec.keys().primary_key_id();
-    if (details_changed) details = connection_type(row.type).validate(merge_details(details, patch));
+    if (details_changed) {
+      const ConnectionType& type = connection_type(row.type);
+      details = type.validate(merge_details(std::move(details), patch, type));
+    }
     // A stale row is re-sealed under the primary key on its next write.
     const bool reseal = details_changed || stale;
     std::string sealed_kid = envelope.kid;

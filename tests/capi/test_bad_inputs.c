@@ -172,6 +172,22 @@ static void bad_calls(dhc_store *store, int64_t id, const char *updated_at) {
   update_fails(store, id, "{\"connection_details\":{\"port\":\"x\"},\"force\":true}", DHC_INVALID_ARGUMENT);
   update_fails(store, id, "{\"connection_details\":{\"password\":[\"" SECRET "\"]},\"force\":true}",
                DHC_INVALID_ARGUMENT);
+  /* Removing a field the type does not have (and the row does not hold) changes nothing. */
+  update_fails(store, id, "{\"connection_details\":{\"no_such_field\":null},\"force\":true}",
+               DHC_INVALID_ARGUMENT);
+  /* Impossible times are refused, not normalised into another day that might match. */
+  update_fails(store, id, "{\"name\":\"" PREFIX "r\",\"expected_updated_at\":\"2023-02-29T00:00:00.000000Z\"}",
+               DHC_INVALID_ARGUMENT);
+  update_fails(store, id, "{\"name\":\"" PREFIX "r\",\"expected_updated_at\":\"2024-04-31T23:59:60Z\"}",
+               DHC_INVALID_ARGUMENT);
+  {
+    /* A NUL in an unknown field's name is escaped: the message is not cut short. */
+    dhc_code rc = dhc_connection_update(store, id, "{\"x\\u0000y\":1,\"force\":true}", "tester", &out, &err);
+    CHECK(rc == DHC_INVALID_ARGUMENT);
+    CHECK(strstr(dhc_error_message(err), "\"x\\u0000y\"") != NULL);
+    dhc_error_free(err);
+    err = NULL;
+  }
   update_fails(store, id + 1000000, "{\"name\":\"" PREFIX "r\",\"force\":true}", DHC_NOT_FOUND);
   update_fails(store, id, NULL, DHC_INVALID_ARGUMENT);
   snprintf(patch, sizeof patch,

@@ -1,6 +1,7 @@
 /* A key provider given as C callbacks: the buffer protocol (retry with a larger buffer),
- * errors becoming DHC_KEY_UNAVAILABLE / DHC_INTEGRITY, a list page surviving a row that
- * cannot be opened, and destroy being called exactly once, only after a successful open.
+ * errors becoming DHC_KEY_UNAVAILABLE / DHC_INTEGRITY (the latter from unwrap only), a
+ * malformed primary key id refused, a list page surviving a row that cannot be opened, and
+ * destroy being called exactly once, only after a successful open.
  *
  * The "wrapping" here is a toy (XOR and a checksum) to test the plumbing: not encryption. */
 #include "test_support.h"
@@ -9,15 +10,20 @@
 
 #define PREFIX "capi-provider-"
 #define WRAPPED_SIZE 300 /* more than the library's first buffer, to force a second call */
+#define NEW_B                                                                                 \
+  "{\"name\":\"" PREFIX "b\",\"type\":\"POSTGRESQL\",\"connection_details\":{\"host\":\"h\"," \
+  "\"database\":\"d\",\"username\":\"u\"}}"
 
 typedef struct {
-  int destroyed, wrap_calls, fail_wrap, fail_unwrap;
+  int destroyed, wrap_calls, fail_unwrap;
+  int wrap_error;  /* returned by wrap when not DHC_OK */
+  int bad_primary; /* the primary key id holds a NUL byte */
 } toy_state;
 
 static int toy_primary(void *ud, char *out, size_t cap, size_t *len) {
-  (void)ud;
+  toy_state *st = ud;
   *len = 7;
-  if (cap >= 7) memcpy(out, "toy-kek", 7);
+  if (cap >= 7) memcpy(out, st->bad_primary ? "toy\0kek" : "toy-kek", 7);
   return DHC_OK;
 }
 
@@ -33,7 +39,8 @@ static int toy_wrap(void *ud, const char *kid, const uint8_t *dek, size_t dek_le
   uint32_t sum = checksum(aad, aad_len);
   size_t i;
   __atomic_add_fetch(&st->wrap_calls, 1, __ATOMIC_SEQ_CST);
-  if (st->fail_wrap || strcmp(kid, "toy-kek") != 0 || dek_len > 64) return DHC_KEY_UNAVAILABLE;
+  if (st->wrap_error != DHC_OK) return st->wrap_error;
+  if (strcmp(kid, "toy-kek") != 0 || dek_len > 64) return DHC_KEY_UNAVAILABLE;
   *len = WRAPPED_SIZE;
   if (cap < WRAPPED_SIZE) return DHC_OK;
   memset(out, 0, WRAPPED_SIZE);
@@ -119,14 +126,22 @@ int main(void) {
   CHECK(out && strstr(out, "\"password\":\"pw-toy\"") != NULL);
   dhc_string_free(out);
 
-  /* The provider refuses to wrap: nothing is written. */
+  /* The provider refuses to wrap: nothing is written. DHC_INTEGRITY means "altered" only
+   * from unwrap; from wrap it is a failure like any other. */
   before = dhc_test_count_rows();
-  st.fail_wrap = 1;
-  CHECK_CODE(DHC_KEY_UNAVAILABLE, dhc_connection_create(store, "{\"name\":\"" PREFIX "b\","
-      "\"type\":\"POSTGRESQL\",\"connection_details\":{\"host\":\"h\",\"database\":\"d\","
-      "\"username\":\"u\"}}", "tester", &out, &err));
+  st.wrap_error = DHC_KEY_UNAVAILABLE;
+  CHECK_CODE(DHC_KEY_UNAVAILABLE, dhc_connection_create(store, NEW_B, "tester", &out, &err));
+  st.wrap_error = DHC_INTEGRITY;
+  CHECK_CODE(DHC_KEY_UNAVAILABLE, dhc_connection_create(store, NEW_B, "tester", &out, &err));
   CHECK(out == NULL && dhc_test_count_rows() == before);
-  st.fail_wrap = 0;
+  st.wrap_error = DHC_OK;
+
+  /* A primary key id that breaks the key-id rule: refused, not sealed or reported. */
+  st.bad_primary = 1;
+  CHECK_CODE(DHC_KEY_UNAVAILABLE, dhc_connection_create(store, NEW_B, "tester", &out, &err));
+  CHECK_CODE(DHC_KEY_UNAVAILABLE, dhc_keys_census(store, &out, &err));
+  CHECK(out == NULL && dhc_test_count_rows() == before);
+  st.bad_primary = 0;
 
   /* The provider refuses to unwrap: get fails, a list page carries the row's error. */
   st.fail_unwrap = 1;

@@ -89,6 +89,11 @@ TEST_CASE("parse_timestamp rejects malformed text, naming the field") {
                           "2024-03-32T10:00:00Z",             // day 32
                           "2024-03-20T24:00:00Z",             // hour 24
                           "2024-03-20T10:60:00Z",             // minute 60
+                          "2024-12-31T23:59:60Z",             // leap second: the server stores none
+                          "2023-02-29T10:00:00Z",             // not a leap year
+                          "1900-02-29T10:00:00Z",             // not a leap year either
+                          "2024-02-30T10:00:00Z",             // no such day, not March 1st
+                          "2024-04-31T10:00:00Z",             // April has 30
                           "2024-03-20T10:00:00+2:00",         // short offset
                           "2024-03-20T10:00:00+02",           // offset without minutes
                           "2024-03-20T10:00:00+24:00",        // offset hours
