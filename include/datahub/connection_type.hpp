@@ -24,6 +24,7 @@ struct FieldSpec {
   bool required = false;
   bool secret = false;
   std::size_t max_chars = 255;               // strings
+  std::size_t max_bytes = 0;                 // strings, in UTF-8 bytes; 0: no limit but max_chars
   std::int64_t min = 0, max = 0;             // integers
   std::optional<std::int64_t> default_value;  // integers given a default when absent
   std::vector<std::string> allowed;           // strings limited to a set, when not empty

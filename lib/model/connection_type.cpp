@@ -18,6 +18,14 @@ FieldSpec string_field(std::string name, bool required, std::size_t max_chars, b
   return f;
 }
 
+// PostgreSQL cuts identifiers at NAMEDATALEN - 1 = 63 bytes, wherever that falls in a
+// character: 63 characters of two bytes each would name another database.
+FieldSpec identifier_field(std::string name, bool required) {
+  FieldSpec f = string_field(std::move(name), required, 63);
+  f.max_bytes = 63;
+  return f;
+}
+
 FieldSpec integer_field(std::string name, std::int64_t min, std::int64_t max,
                         std::optional<std::int64_t> default_value = std::nullopt) {
   FieldSpec f;
@@ -32,17 +40,17 @@ FieldSpec integer_field(std::string name, std::int64_t min, std::int64_t max,
 ConnectionType postgresql_type() {
   ConnectionType t;
   t.name = "POSTGRESQL";
-  // Limits follow libpq and PostgreSQL: identifiers are at most 63 bytes (NAMEDATALEN - 1).
+  // Limits follow libpq and PostgreSQL.
   t.fields.push_back(string_field("host", true, 255));
   t.fields.push_back(integer_field("port", 1, 65535, 5432));
-  t.fields.push_back(string_field("database", true, 63));
-  t.fields.push_back(string_field("username", true, 63));
+  t.fields.push_back(identifier_field("database", true));
+  t.fields.push_back(identifier_field("username", true));
   t.fields.push_back(string_field("password", false, 1024, /*secret=*/true));
   FieldSpec sslmode = string_field("sslmode", false, 16);
   sslmode.allowed = {"disable", "allow", "prefer", "require", "verify-ca", "verify-full"};
   t.fields.push_back(sslmode);
   t.fields.push_back(integer_field("connect_timeout", 1, 3600));
-  t.fields.push_back(string_field("application_name", false, 63));
+  t.fields.push_back(identifier_field("application_name", false));
   return t;
 }
 
@@ -89,6 +97,8 @@ Details ConnectionType::validate(const Details& details) const {
     if (!text) throw InvalidArgument(path, "must be a string");
     // Never echo the value: it may be a password.
     model::check_text(*text, path, spec.required ? 1 : 0, spec.max_chars);
+    if (spec.max_bytes && text->size() > spec.max_bytes)
+      throw InvalidArgument(path, "must be at most " + std::to_string(spec.max_bytes) + " bytes of UTF-8");
     if (!spec.allowed.empty() &&
         std::find(spec.allowed.begin(), spec.allowed.end(), *text) == spec.allowed.end()) {
       std::string list;

@@ -100,6 +100,19 @@ TEST_CASE("100 characters is the limit, counted in characters, not bytes") {
   expect_rejected("name", [&] { create(c); });
 }
 
+TEST_CASE("database and username are at most 63 bytes, PostgreSQL's identifier limit") {
+  test::clear_table();
+  std::string two_byte;
+  for (int i = 0; i < 31; ++i) two_byte += "\xC3\xA9";  // 62 bytes, 31 characters
+  auto c = test::sample("identifiers");
+  c.details.set("database", two_byte + "d").set("username", std::string(63, 'u'));
+  CHECK(test::store().create(c, "tester").details.find_string("database"));
+  c.details.set("database", two_byte + "\xC3\xA9");  // 64 bytes in 32 characters
+  expect_rejected("connection_details.database", [&] { create(c); });
+  c.details.set("database", "d").set("username", std::string(64, 'u'));
+  expect_rejected("connection_details.username", [&] { create(c); });
+}
+
 TEST_CASE("update rejects bad input without touching the row") {
   test::clear_table();
   auto& store = test::store();
