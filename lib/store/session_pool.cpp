@@ -61,9 +61,11 @@ std::string conninfo_with_timeout(const std::string& conninfo, std::chrono::seco
     if (std::string(o->keyword) == "connect_timeout" && o->val && *o->val) has_timeout = true;
   }
   PQconninfoFree(options);
+  if (has_timeout) return conninfo;
+  const std::string seconds = std::to_string(timeout.count());
   const bool is_uri = conninfo.rfind("postgresql://", 0) == 0 || conninfo.rfind("postgres://", 0) == 0;
-  if (has_timeout || is_uri) return conninfo;
-  return conninfo + " connect_timeout=" + std::to_string(timeout.count());
+  if (is_uri) return conninfo + (conninfo.find('?') == std::string::npos ? "?" : "&") + "connect_timeout=" + seconds;
+  return conninfo + " connect_timeout=" + seconds;
 }
 
 SessionPool::SessionPool(const std::string& conninfo, std::size_t size,

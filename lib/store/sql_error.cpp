@@ -61,6 +61,25 @@ const char* refused_login_sqlstate(const std::string& message) {
   return nullptr;
 }
 
+// A connection string libpq itself rejects at connect time (a bad sslmode, a port that is
+// not a number, ...): a mistake in the configuration, not an outage, so no retry can help.
+// Returns libpq's reason ("invalid sslmode value: \"bogus\""), which names the option and
+// quotes its value; libpq checks no secret option's value this way. Only a failed connect
+// is looked at, as above.
+std::string invalid_option_reason(const std::string& message) {
+  if (message.rfind("Cannot establish connection", 0) != 0) return {};
+  for (const char* sign : {"invalid integer value \"", "invalid port number: \"", " value: \"", "could not match "}) {
+    const std::size_t found = message.find(sign);
+    if (found == std::string::npos) continue;
+    const std::size_t line_start = message.rfind('\n', found) + 1;  // npos + 1 == 0
+    std::size_t start = message.find("invalid ", line_start);
+    if (start == std::string::npos || start > found) start = message.find("could not match ", line_start);
+    if (start == std::string::npos || start > found) continue;
+    return message.substr(start, message.find('\n', found) - start);
+  }
+  return {};
+}
+
 // The server's reason, from "...failed: FATAL:  <reason>".
 std::string fatal_reason(const std::string& message) {
   const std::size_t at = message.find("FATAL:");
@@ -97,6 +116,8 @@ void rethrow_as_datahub_error(const std::string& operation) {
     const std::string state = pg ? pg->sqlstate() : "";
     if (const char* refused = refused_login_sqlstate(message))
       throw Database(operation + ": the server refused the connection (" + fatal_reason(message) + ")", refused);
+    if (const std::string reason = invalid_option_reason(message); !reason.empty())
+      throw InvalidArgument("database", reason);
     if (e.get_error_category() == soci::soci_error::connection_error || is_connection_state(state) ||
         is_lost_connection(message))
       throw Unavailable(operation + ": the database is unavailable (" + primary_message(message) + ")");

@@ -13,6 +13,11 @@
 #include <mutex>
 #include <thread>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 namespace {
 
 using Clock = std::chrono::steady_clock;
@@ -76,6 +81,53 @@ TEST_CASE("server down at open: Unavailable within the connect timeout") {
   options.database = "host=/nonexistent-socket-dir dbname=none";
   CHECK_THROWS_AS(datahub::ConnectionStore{options}, datahub::Unavailable);
   options.database = "this is = not a 'conninfo";
+  CHECK_THROWS_AS(datahub::ConnectionStore{options}, datahub::InvalidArgument);
+}
+
+TEST_CASE("a server that accepts but never answers: the connect timeout holds, for a URI too") {
+  // A listening socket nobody accepts on: the kernel completes the handshake, and libpq
+  // then waits for a reply that never comes.
+  const int listener = ::socket(AF_INET, SOCK_STREAM, 0);
+  REQUIRE(listener >= 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t length = sizeof address;
+  REQUIRE(::bind(listener, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0);
+  REQUIRE(::listen(listener, 8) == 0);
+  REQUIRE(::getsockname(listener, reinterpret_cast<sockaddr*>(&address), &length) == 0);
+  const std::string port = std::to_string(ntohs(address.sin_port));
+
+  datahub::StoreOptions options;
+  options.keys = test::keyring();
+  options.connect_timeout = std::chrono::seconds(2);
+  for (const std::string& database : {"host=127.0.0.1 port=" + port + " dbname=none user=none",
+                                      "postgresql://none@127.0.0.1:" + port + "/none",
+                                      "postgresql://none@127.0.0.1:" + port + "/none?application_name=t"}) {
+    CAPTURE(database);
+    options.database = database;
+    const auto start = Clock::now();
+    CHECK_THROWS_AS(datahub::ConnectionStore{options}, datahub::Unavailable);
+    CHECK(seconds_since(start) < 6.0);
+  }
+  ::close(listener);
+}
+
+TEST_CASE("a connection string that libpq rejects is InvalidArgument, not Unavailable") {
+  datahub::StoreOptions options;
+  options.keys = test::keyring();
+  for (const char* extra : {" sslmode=bogus", " port=abc", " connect_timeout=abc", " target_session_attrs=x"}) {
+    CAPTURE(extra);
+    options.database = test::database() + extra;
+    try {
+      datahub::ConnectionStore store(options);
+      FAIL("opened");
+    } catch (const datahub::InvalidArgument& e) {
+      CHECK(e.field() == "database");
+      CHECK(std::string(e.what()).find("invalid") != std::string::npos);  // libpq's reason
+    }
+  }
+  options.database = "postgresql://none@127.0.0.1:99999/none";
   CHECK_THROWS_AS(datahub::ConnectionStore{options}, datahub::InvalidArgument);
 }
 
