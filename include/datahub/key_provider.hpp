@@ -38,8 +38,10 @@ class DATAHUB_API StaticKeyring final : public KeyProvider {
  public:
   using Key = std::pair<std::string, SecretBytes>;  // (key id, key material of >= 32 bytes)
 
-  // Throws InvalidArgument for an empty key list, an empty or duplicate id, a key shorter
-  // than 32 bytes, or a primary id that is not among the keys.
+  // Throws InvalidArgument for an empty key list, an id (or primary id) that is not 1-128
+  // characters of [A-Za-z0-9._:/-], a duplicate id, a key shorter than 32 bytes, or a
+  // primary id that is not among the keys. Messages name a key by its position ("entry 2"),
+  // never by its id: a swapped id and key would put key material there.
   StaticKeyring(std::string primary_key_id, std::vector<Key> keys);
   ~StaticKeyring() override;
 

@@ -65,13 +65,15 @@ std::shared_ptr<StaticKeyring> StaticKeyring::from_file(const std::string& path)
     throw InvalidArgument(path, "keyring file needs \"primary\": a key id");
   if (keys == doc.MemberEnd() || !keys->value.IsObject() || keys->value.MemberCount() == 0)
     throw InvalidArgument(path, "keyring file needs \"keys\": {key id: base64 key, ...}");
+  // Entries are named by position, never by id: swapped ids and keys put key material
+  // where the id belongs.
   std::vector<Key> entries;
   for (const auto& key : keys->value.GetObject()) {
     const std::string id(key.name.GetString(), key.name.GetStringLength());
     SecretBytes material;
     if (!key.value.IsString() ||
         !crypto::base64_decode_strict({key.value.GetString(), key.value.GetStringLength()}, material))
-      throw InvalidArgument(path, "key '" + id.substr(0, 128) + "' is not valid base64");
+      throw InvalidArgument(path, "entry " + std::to_string(entries.size() + 1) + ": the key is not valid base64");
     entries.emplace_back(id, std::move(material));
   }
   return std::make_shared<StaticKeyring>(primary->value.GetString(), std::move(entries));

@@ -380,6 +380,54 @@ TEST_CASE("keyring file: owner-only, validated") {
 
 namespace {
 
+std::string keyring_path() { return "/tmp/datahub-keyring-test-" + std::to_string(::getpid()) + ".json"; }
+
+void write_keyring(const std::string& path, const std::string& text, mode_t mode = 0600) {
+  ::unlink(path.c_str());
+  std::ofstream(path, std::ios::binary | std::ios::trunc) << text;
+  ::chmod(path.c_str(), mode);
+}
+
+// The InvalidArgument that from_file(path) throws; fails the test if it accepts the file.
+datahub::InvalidArgument refusal_of(const std::string& path) {
+  try {
+    datahub::StaticKeyring::from_file(path);
+  } catch (const datahub::InvalidArgument& e) {
+    return e;
+  }
+  FAIL("keyring file accepted");
+  return datahub::InvalidArgument("", "");
+}
+
+}  // namespace
+
+// Swapped ids and keys put key material where an id belongs; unpadded base64 of 33 bytes
+// with no '+' even passes the key-id alphabet. Messages name entries by position.
+TEST_CASE("keyring file: messages never echo a key id") {
+  const std::string path = keyring_path();
+  const std::string key = Botan::base64_encode(test::key_material("k1"));
+  const std::string unpadded = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWYx";
+  const auto keys_of = [](const std::string& members) { return "\"keys\": {" + members + "}}"; };
+  const std::vector<std::string> files{
+      "{\"primary\": \"k1\", " + keys_of("\"" + key + "\": \"k1\""),
+      "{\"primary\": \"k1\", " + keys_of("\"" + unpadded + "\": \"k1\""),
+      "{\"primary\": \"" + key + "\", " + keys_of("\"k1\": \"" + key + "\""),
+      "{\"primary\": \"" + unpadded + "\", " + keys_of("\"k1\": \"" + key + "\""),
+      "{\"primary\": \"k1\", " + keys_of("\"k1\": \"" + key + "\", \"" + unpadded + "\": \"" + key +
+                                         "\", \"" + unpadded + "\": \"" + key + "\""),
+  };
+  for (const auto& text : files) {
+    CAPTURE(text);
+    write_keyring(path, text);
+    const std::string what = refusal_of(path).what();
+    CHECK(what.find(key) == std::string::npos);
+    CHECK(what.find(unpadded) == std::string::npos);
+  }
+  ::unlink(path.c_str());
+}
+
+namespace {
+
 // Counts the provider calls, to see the DEK cache at work.
 class CountingProvider : public datahub::KeyProvider {
  public:
