@@ -56,8 +56,11 @@ class DATAHUB_API StaticKeyring final : public KeyProvider {
                                                     const std::string& source = "keys");
 
   // Reads a keyring file: {"primary": "k2", "keys": {"k1": "<base64>", "k2": "<base64>"}}.
-  // Refused (InvalidArgument naming the path) when group or others may read it, when it is
-  // not a regular file, or when a key is malformed or shorter than 32 bytes.
+  // The whole file must be that one JSON object: valid UTF-8, nothing after it (not even a
+  // NUL byte), "primary" and "keys" once each, ids as in the constructor. Refused
+  // (InvalidArgument naming the path) when group or others may read it, when it is not a
+  // regular file (a symlink, a FIFO or a device is refused at once, never waited on), or
+  // when it breaks those rules or a key is malformed or shorter than 32 bytes.
   static std::shared_ptr<StaticKeyring> from_file(const std::string& path);
 
   std::string primary_key_id() const override;
