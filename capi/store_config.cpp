@@ -19,9 +19,10 @@ namespace dhc_capi {
 namespace {
 
 // Strict base64: Botan's decoder skips whitespace, so also require the text to be exactly
-// what the bytes re-encode to. Key material never reaches a message.
-datahub::SecretBytes decode_key(const Value& v, const std::string& field) {
-  if (!v.IsString()) throw datahub::InvalidArgument(field, "must be a base64 string");
+// what the bytes re-encode to. Key material never reaches a message; `which` names the
+// entry ("entry 2").
+datahub::SecretBytes decode_key(const Value& v, const std::string& field, const std::string& which) {
+  if (!v.IsString()) throw datahub::InvalidArgument(field, which + ": the key must be a base64 string");
   datahub::SecretBytes key;
   bool canonical = false;
   try {
@@ -35,7 +36,7 @@ datahub::SecretBytes decode_key(const Value& v, const std::string& field) {
   } catch (const Botan::Exception&) {
     canonical = false;
   }
-  if (!canonical) throw datahub::InvalidArgument(field, "is not valid base64");
+  if (!canonical) throw datahub::InvalidArgument(field, which + ": the key is not valid base64");
   return key;
 }
 
@@ -45,11 +46,15 @@ std::shared_ptr<const datahub::KeyProvider> static_keys(const Value& k) {
   if (!primary) throw datahub::InvalidArgument("keys.primary", "is required");
   const Value* keys = member(k, "keys");
   if (!keys) throw datahub::InvalidArgument("keys.keys", "is required");
-  check_unique_members(*keys, "keys.keys");
+  // Entries are named by position, never by id: swapped ids and keys put key material
+  // where the id belongs. StaticKeyring checks the ids (key-id rule, duplicates) the same
+  // way; check_unique_members would quote a duplicate id.
+  if (!keys->IsObject()) throw datahub::InvalidArgument("keys.keys", "must be a JSON object");
   std::vector<datahub::StaticKeyring::Key> ring;
   for (auto it = keys->MemberBegin(); it != keys->MemberEnd(); ++it) {
+    const std::string which = "entry " + std::to_string(ring.size() + 1);
     std::string id = as_string(it->name, "keys.keys");
-    ring.emplace_back(id, decode_key(it->value, "keys.keys." + id));
+    ring.emplace_back(std::move(id), decode_key(it->value, "keys.keys", which));
   }
   return std::make_shared<datahub::StaticKeyring>(as_string(*primary, "keys.primary"),
                                                   std::move(ring));

@@ -38,8 +38,10 @@ class DATAHUB_API StaticKeyring final : public KeyProvider {
  public:
   using Key = std::pair<std::string, SecretBytes>;  // (key id, key material of >= 32 bytes)
 
-  // Throws InvalidArgument for an empty key list, an empty or duplicate id, a key shorter
-  // than 32 bytes, or a primary id that is not among the keys.
+  // Throws InvalidArgument for an empty key list, an id (or primary id) that is not 1-128
+  // characters of [A-Za-z0-9._:/-], a duplicate id, a key shorter than 32 bytes, or a
+  // primary id that is not among the keys. Messages name a key by its position ("entry 2"),
+  // never by its id: a swapped id and key would put key material there.
   StaticKeyring(std::string primary_key_id, std::vector<Key> keys);
   ~StaticKeyring() override;
 
@@ -54,8 +56,11 @@ class DATAHUB_API StaticKeyring final : public KeyProvider {
                                                     const std::string& source = "keys");
 
   // Reads a keyring file: {"primary": "k2", "keys": {"k1": "<base64>", "k2": "<base64>"}}.
-  // Refused (InvalidArgument naming the path) when group or others may read it, when it is
-  // not a regular file, or when a key is malformed or shorter than 32 bytes.
+  // The whole file must be that one JSON object: valid UTF-8, nothing after it (not even a
+  // NUL byte), "primary" and "keys" once each, ids as in the constructor. Refused
+  // (InvalidArgument naming the path) when group or others may read it, when it is not a
+  // regular file (a symlink, a FIFO or a device is refused at once, never waited on), or
+  // when it breaks those rules or a key is malformed or shorter than 32 bytes.
   static std::shared_ptr<StaticKeyring> from_file(const std::string& path);
 
   std::string primary_key_id() const override;

@@ -5,45 +5,119 @@
 #include <datahub/key_provider.hpp>
 
 #include <rapidjson/document.h>
+#include <rapidjson/error/en.h>
 
 #include <cerrno>
 #include <cstring>
 #include <fcntl.h>
+#include <string_view>
 #include <sys/stat.h>
 #include <unistd.h>
 
 namespace datahub {
 namespace {
 
-// The whole file, into wiped memory, NUL-terminated for in-situ parsing.
-SecretBytes read_private_file(const std::string& path) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-  if (fd < 0) throw InvalidArgument(path, std::string("cannot open keyring file: ") + std::strerror(errno));
+constexpr off_t kMaxFileBytes = 1 << 20;
+
+// Strict: valid UTF-8, and (without kParseStopWhenDoneFlag) nothing but whitespace after
+// the object. Iterative, so deep nesting cannot overflow the stack.
+constexpr unsigned kParseFlags = rapidjson::kParseIterativeFlag | rapidjson::kParseValidateEncodingFlag;
+
+class FileDescriptor {
+ public:
+  explicit FileDescriptor(int fd) : fd_(fd) {}
+  FileDescriptor(const FileDescriptor&) = delete;
+  FileDescriptor& operator=(const FileDescriptor&) = delete;
+  ~FileDescriptor() { ::close(fd_); }
+  int get() const { return fd_; }
+
+ private:
+  int fd_;
+};
+
+FileDescriptor open_keyring(const std::string& path) {
+  // O_NONBLOCK: opening a FIFO would otherwise wait for a writer before fstat could refuse
+  // it. Reads of a regular file ignore the flag.
+  const int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOFOLLOW);
+  if (fd < 0) {
+    const int error = errno;
+    throw InvalidArgument(path, std::string("cannot open keyring file: ") + std::strerror(error));
+  }
+  return FileDescriptor(fd);
+}
+
+// Checked on the open descriptor, so the file cannot be swapped after the check.
+off_t private_regular_file_size(const FileDescriptor& fd, const std::string& path) {
   struct stat st {};
-  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-    ::close(fd);
+  if (::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode))
     throw InvalidArgument(path, "keyring is not a regular file");
-  }
-  // Checked on the open descriptor, so the file cannot be swapped after the check.
-  if (st.st_mode & (S_IRWXG | S_IRWXO)) {
-    ::close(fd);
+  if (st.st_mode & (S_IRWXG | S_IRWXO))
     throw InvalidArgument(path, "keyring file is accessible by group or others; chmod 600 it");
-  }
-  if (st.st_size > 1 << 20) {
-    ::close(fd);
-    throw InvalidArgument(path, "keyring file is larger than 1 MiB");
-  }
-  SecretBytes content(static_cast<std::size_t>(st.st_size) + 1);
+  if (st.st_size > kMaxFileBytes) throw InvalidArgument(path, "keyring file is larger than 1 MiB");
+  return st.st_size;
+}
+
+// The whole file, into wiped memory, NUL-terminated for in-situ parsing: parsed in place,
+// the key strings stay in this memory instead of being copied to RapidJSON's allocator.
+SecretBytes read_private_file(const std::string& path) {
+  const FileDescriptor fd = open_keyring(path);
+  const auto size = static_cast<std::size_t>(private_regular_file_size(fd, path));
+  SecretBytes content(size + 1);
   std::size_t total = 0;
-  while (total < static_cast<std::size_t>(st.st_size)) {
-    const ssize_t n = ::read(fd, content.data() + total, static_cast<std::size_t>(st.st_size) - total);
-    if (n <= 0) break;
+  while (total < size) {
+    const ssize_t n = ::read(fd.get(), content.data() + total, size - total);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      const int error = errno;
+      throw InvalidArgument(path, std::string("cannot read keyring file: ") + std::strerror(error));
+    }
+    if (n == 0) break;
     total += static_cast<std::size_t>(n);
   }
-  ::close(fd);
+  // In-situ parsing stops at a NUL byte: one inside the file would hide what follows it.
+  if (std::memchr(content.data(), 0, total) != nullptr)
+    throw InvalidArgument(path, "keyring file contains a NUL byte");
   content.resize(total + 1);
   content[total] = 0;
   return content;
+}
+
+// Exactly the members "primary" and "keys", each once: RapidJSON keeps a duplicate member,
+// and FindMember would silently take the first. Other names are not quoted: a key pasted
+// at the wrong level would be one.
+void check_members(const rapidjson::Value& doc, const std::string& path) {
+  bool seen_primary = false, seen_keys = false;
+  std::size_t position = 0;
+  for (const auto& member : doc.GetObject()) {
+    ++position;
+    const std::string_view name(member.name.GetString(), member.name.GetStringLength());
+    if (name != "primary" && name != "keys")
+      throw InvalidArgument(path, "member " + std::to_string(position) +
+                                      " of the keyring file is neither \"primary\" nor \"keys\"");
+    bool& seen = name == "primary" ? seen_primary : seen_keys;
+    if (seen) throw InvalidArgument(path, "\"" + std::string(name) + "\" appears twice in the keyring file");
+    seen = true;
+  }
+  if (!seen_primary) throw InvalidArgument(path, "keyring file needs \"primary\": a key id");
+  if (!seen_keys) throw InvalidArgument(path, "keyring file needs \"keys\": {key id: base64 key, ...}");
+}
+
+std::string text(const rapidjson::Value& v) { return {v.GetString(), v.GetStringLength()}; }
+
+// Entries are named by position, never by id: swapped ids and keys put key material
+// where the id belongs.
+std::vector<StaticKeyring::Key> key_entries(const rapidjson::Value& keys, const std::string& path) {
+  if (!keys.IsObject() || keys.MemberCount() == 0)
+    throw InvalidArgument(path, "keyring file needs \"keys\": {key id: base64 key, ...}");
+  std::vector<StaticKeyring::Key> entries;
+  for (const auto& key : keys.GetObject()) {
+    SecretBytes material;
+    if (!key.value.IsString() ||
+        !crypto::base64_decode_strict({key.value.GetString(), key.value.GetStringLength()}, material))
+      throw InvalidArgument(path, "entry " + std::to_string(entries.size() + 1) + ": the key is not valid base64");
+    entries.emplace_back(text(key.name), std::move(material));
+  }
+  return entries;
 }
 
 }  // namespace
@@ -51,30 +125,24 @@ SecretBytes read_private_file(const std::string& path) {
 std::shared_ptr<StaticKeyring> StaticKeyring::from_file(const std::string& path) {
   SecretBytes content = read_private_file(path);
   rapidjson::Document doc;
-  doc.ParseInsitu<rapidjson::kParseIterativeFlag>(reinterpret_cast<char*>(content.data()));
-  if (doc.HasParseError() || !doc.IsObject())
-    throw InvalidArgument(path, "keyring file is not a JSON object");
-  for (const auto& member : doc.GetObject()) {
-    const std::string name = member.name.GetString();
-    if (name != "primary" && name != "keys")
-      throw InvalidArgument(path, "unknown member \"" + name.substr(0, 64) + "\" in keyring file");
+  doc.ParseInsitu<kParseFlags>(reinterpret_cast<char*>(content.data()));
+  if (doc.HasParseError())
+    throw InvalidArgument(path, std::string("keyring file is not valid JSON: ") +
+                                    rapidjson::GetParseError_En(doc.GetParseError()) + " (at byte " +
+                                    std::to_string(doc.GetErrorOffset()) + ")");
+  if (!doc.IsObject()) throw InvalidArgument(path, "keyring file is not a JSON object");
+  check_members(doc, path);
+  const rapidjson::Value& primary = doc["primary"];
+  if (!primary.IsString()) throw InvalidArgument(path, "keyring file needs \"primary\": a key id");
+  std::vector<Key> entries = key_entries(doc["keys"], path);
+  // Ids are taken whole (by length: an id cut at a \u0000 would pass) and checked by the
+  // constructor against the key-id rule, duplicates and the primary included, naming keys by
+  // position. Its reason gets the path in front, as every refusal here names the file.
+  try {
+    return std::make_shared<StaticKeyring>(text(primary), std::move(entries));
+  } catch (const InvalidArgument& e) {
+    throw InvalidArgument(path, e.what());
   }
-  auto primary = doc.FindMember("primary");
-  auto keys = doc.FindMember("keys");
-  if (primary == doc.MemberEnd() || !primary->value.IsString())
-    throw InvalidArgument(path, "keyring file needs \"primary\": a key id");
-  if (keys == doc.MemberEnd() || !keys->value.IsObject() || keys->value.MemberCount() == 0)
-    throw InvalidArgument(path, "keyring file needs \"keys\": {key id: base64 key, ...}");
-  std::vector<Key> entries;
-  for (const auto& key : keys->value.GetObject()) {
-    const std::string id(key.name.GetString(), key.name.GetStringLength());
-    SecretBytes material;
-    if (!key.value.IsString() ||
-        !crypto::base64_decode_strict({key.value.GetString(), key.value.GetStringLength()}, material))
-      throw InvalidArgument(path, "key '" + id.substr(0, 128) + "' is not valid base64");
-    entries.emplace_back(id, std::move(material));
-  }
-  return std::make_shared<StaticKeyring>(primary->value.GetString(), std::move(entries));
 }
 
 }  // namespace datahub

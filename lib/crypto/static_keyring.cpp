@@ -33,18 +33,24 @@ struct StaticKeyring::Impl {
 StaticKeyring::StaticKeyring(std::string primary_key_id, std::vector<Key> keys)
     : impl_(std::make_unique<Impl>()) {
   if (keys.empty()) throw InvalidArgument("keys", "at least one key is required");
+  // Messages name entries by position only: an id may be key material pasted in the wrong
+  // place, and base64 can pass the key-id alphabet.
   auto hkdf = Botan::KDF::create_or_throw("HKDF(SHA-256)");
+  std::size_t position = 0;
   for (auto& [id, material] : keys) {
+    const std::string which = "entry " + std::to_string(++position);
     if (!crypto::is_valid_key_id(id))
-      throw InvalidArgument("keys", "key ids must be 1-128 characters of [A-Za-z0-9._:/-]");
+      throw InvalidArgument("keys", which + ": the key id must be 1-128 characters of [A-Za-z0-9._:/-]");
     if (material.size() < kMinKeyBytes)
-      throw InvalidArgument("keys", "key '" + id + "' is shorter than 32 bytes");
+      throw InvalidArgument("keys", which + ": the key is shorter than 32 bytes");
     SecretBytes derived = hkdf->derive_key(32, material, std::string(), kWrapLabel);
     if (!impl_->wrap_keys.try_emplace(id, "AES-256/GCM", derived).second)
-      throw InvalidArgument("keys", "key '" + id + "' appears twice");
+      throw InvalidArgument("keys", which + ": the key id appears twice");
   }
+  if (!crypto::is_valid_key_id(primary_key_id))
+    throw InvalidArgument("keys", "the primary key id must be 1-128 characters of [A-Za-z0-9._:/-]");
   if (!impl_->wrap_keys.count(primary_key_id))
-    throw InvalidArgument("keys", "the primary key '" + primary_key_id + "' is not in the keyring");
+    throw InvalidArgument("keys", "the primary key id is not among the keys");
   impl_->primary = std::move(primary_key_id);
 }
 

@@ -223,6 +223,24 @@ static void bad_configs(void) {
              "{\"k\":\"MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=!\"}}}"); /* not base64 */
   open_fails("{\"database\":\"x\",\"keys\":{\"provider\":\"static\",\"primary\":\"other\",\"keys\":"
              "{\"k\":\"MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=\"}}}");
+  /* Key material where an id belongs (swapped id and key): never quoted. The unpadded
+     base64 of 33 bytes even passes the key-id alphabet. */
+  open_fails("{\"database\":\"x\",\"keys\":{\"provider\":\"static\",\"primary\":\"k1\",\"keys\":"
+             "{\"MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=\":\"k1\"}}}");
+  open_fails("{\"database\":\"x\",\"keys\":{\"provider\":\"static\",\"primary\":\"k1\",\"keys\":"
+             "{\"MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWYx\":\"k1\"}}}");
+  open_fails("{\"database\":\"x\",\"keys\":{\"provider\":\"static\",\"primary\":"
+             "\"MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWYx\",\"keys\":"
+             "{\"k1\":\"MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=\"}}}");
+  open_fails("{\"database\":\"x\",\"keys\":{\"provider\":\"static\",\"primary\":"
+             "\"MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=\",\"keys\":"
+             "{\"k1\":\"MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=\"}}}");
+  open_fails("{\"database\":\"x\",\"keys\":{\"provider\":\"static\",\"primary\":\"k1\",\"keys\":"
+             "{\"MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=\":\"MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=\"}}}");
+  open_fails("{\"database\":\"x\",\"keys\":{\"provider\":\"static\",\"primary\":\"k1\",\"keys\":"
+             "{\"k1\":\"MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=\","
+             "\"MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWYx\":\"MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=\","
+             "\"MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWYx\":\"MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=\"}}}");
   open_fails("{\"database\":\"x\",\"keys\":{\"provider\":\"file\",\"path\":\"/nonexistent\"}}");
   open_fails("{\"database\":\"x\",\"keys\":{\"provider\":\"kms\"}}");
   open_fails("{\"database\":\"x\",\"pool_size\":-1,\"keys\":{\"provider\":\"env\"}}");

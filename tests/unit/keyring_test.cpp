@@ -87,6 +87,46 @@ TEST_CASE("StaticKeyring error messages never contain key material") {
   CHECK(what.find(text) == std::string::npos);
 }
 
+// Swapped ids and keys put key material where an id belongs; unpadded base64 of 33 bytes
+// with no '+' even passes the key-id alphabet. Messages name entries by position.
+TEST_CASE("StaticKeyring error messages never echo a key id") {
+  const std::string material_as_id = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWYx";  // 33 bytes
+  const std::string padded_as_id = b64(random_key());
+  auto message = [](auto&& make) {
+    const InvalidArgument e = invalid_argument_of(make);
+    CHECK(e.field() == "keys");
+    return std::string(e.what());
+  };
+  SUBCASE("an id that fails the key-id rule") {
+    const std::string what = message([&] { StaticKeyring("k", one_key(padded_as_id + "!", random_key())); });
+    CHECK(what.find(padded_as_id) == std::string::npos);
+    CHECK(what.find("entry 1") != std::string::npos);
+  }
+  SUBCASE("a short key under an id that looks like base64") {
+    const std::string what = message([&] { StaticKeyring(material_as_id, one_key(material_as_id, random_key(4))); });
+    CHECK(what.find(material_as_id) == std::string::npos);
+    CHECK(what.find("entry 1") != std::string::npos);
+  }
+  SUBCASE("a duplicate id") {
+    std::vector<StaticKeyring::Key> keys;
+    keys.emplace_back("k", random_key());
+    keys.emplace_back(material_as_id, random_key());
+    keys.emplace_back(material_as_id, random_key());
+    const std::string what = message([&] { StaticKeyring("k", std::move(keys)); });
+    CHECK(what.find(material_as_id) == std::string::npos);
+    CHECK(what.find("entry 3") != std::string::npos);
+  }
+  SUBCASE("a primary that is not among the keys") {
+    CHECK(message([&] { StaticKeyring(material_as_id, one_key("k", random_key())); }).find(material_as_id) ==
+          std::string::npos);
+  }
+  SUBCASE("a primary that fails the key-id rule") {
+    CHECK(message([&] { StaticKeyring(padded_as_id, one_key("k", random_key())); }).find(padded_as_id) ==
+          std::string::npos);
+    (void)message([&] { StaticKeyring(std::string("k\0", 2), one_key("k", random_key())); });  // not cut at the NUL
+  }
+}
+
 TEST_CASE("StaticKeyring::from_string") {
   SUBCASE("key ids may contain ':'") {
     const auto ring = StaticKeyring::from_string("local:2026-11:3f9a1c2e:" + b64(random_key()));
