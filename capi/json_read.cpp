@@ -62,29 +62,36 @@ std::string quoted_name(const char* name, std::size_t length) {
   return out + (cut < length ? "...\"" : "\"");
 }
 
-void check_unique_members(const Value& v, const std::string& field) {
+namespace {
+
+// A member named in a message: quoted, or by its position where the name could be secret.
+std::string member_name(const Value::ConstMemberIterator& it, std::size_t position, MemberNames names) {
+  if (names == MemberNames::by_position) return "(member " + std::to_string(position + 1) + ")";
+  return quoted_name(it->name.GetString(), it->name.GetStringLength());
+}
+
+}  // namespace
+
+void check_unique_members(const Value& v, const std::string& field, MemberNames names) {
   if (!v.IsObject()) throw datahub::InvalidArgument(field, "must be a JSON object");
   std::unordered_set<std::string_view> seen;
-  for (auto it = v.MemberBegin(); it != v.MemberEnd(); ++it) {
+  std::size_t position = 0;
+  for (auto it = v.MemberBegin(); it != v.MemberEnd(); ++it, ++position) {
     std::string_view name(it->name.GetString(), it->name.GetStringLength());
-    if (!seen.insert(name).second) {
-      throw datahub::InvalidArgument(
-          field, "duplicate field " + quoted_name(name.data(), name.size()));
-    }
+    if (!seen.insert(name).second)
+      throw datahub::InvalidArgument(field, "duplicate field " + member_name(it, position, names));
   }
 }
 
-void check_object(const Value& v, const std::string& field,
-                  std::initializer_list<const char*> allowed) {
-  check_unique_members(v, field);
-  for (auto it = v.MemberBegin(); it != v.MemberEnd(); ++it) {
+void check_object(const Value& v, const std::string& field, std::initializer_list<const char*> allowed,
+                  MemberNames names) {
+  check_unique_members(v, field, names);
+  std::size_t position = 0;
+  for (auto it = v.MemberBegin(); it != v.MemberEnd(); ++it, ++position) {
     std::string_view name(it->name.GetString(), it->name.GetStringLength());
     bool known = false;
     for (const char* a : allowed) known = known || name == a;
-    if (!known) {
-      throw datahub::InvalidArgument(field,
-                                     "unknown field " + quoted_name(name.data(), name.size()));
-    }
+    if (!known) throw datahub::InvalidArgument(field, "unknown field " + member_name(it, position, names));
   }
 }
 

@@ -11,11 +11,15 @@
 
 namespace dhc_capi {
 
+// How a message names an unexpected member: quoted, or by position where a name could be a
+// secret (a key pasted where its id belongs, in the keys config).
+enum class MemberNames { quoted, by_position };
+
 // `v` must be an object whose member names are all in `allowed` and unique.
-void check_object(const Value& v, const std::string& field,
-                  std::initializer_list<const char*> allowed);
+void check_object(const Value& v, const std::string& field, std::initializer_list<const char*> allowed,
+                  MemberNames names = MemberNames::quoted);
 // The same without a list of allowed names: only unique names.
-void check_unique_members(const Value& v, const std::string& field);
+void check_unique_members(const Value& v, const std::string& field, MemberNames names = MemberNames::quoted);
 
 // The member called `name`, or nullptr.
 const Value* member(const Value& object, const char* name);

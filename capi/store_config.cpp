@@ -41,7 +41,7 @@ datahub::SecretBytes decode_key(const Value& v, const std::string& field, const 
 }
 
 std::shared_ptr<const datahub::KeyProvider> static_keys(const Value& k) {
-  check_object(k, "keys", {"provider", "primary", "keys"});
+  check_object(k, "keys", {"provider", "primary", "keys"}, MemberNames::by_position);
   const Value* primary = member(k, "primary");
   if (!primary) throw datahub::InvalidArgument("keys.primary", "is required");
   const Value* keys = member(k, "keys");
@@ -61,14 +61,14 @@ std::shared_ptr<const datahub::KeyProvider> static_keys(const Value& k) {
 }
 
 std::shared_ptr<const datahub::KeyProvider> env_keys(const Value& k) {
-  check_object(k, "keys", {"provider", "variable"});
+  check_object(k, "keys", {"provider", "variable"}, MemberNames::by_position);
   std::string variable = "DATAHUB_CONNECTIONS_KEYS";
   if (const Value* v = member(k, "variable")) variable = as_string(*v, "keys.variable");
   return datahub::StaticKeyring::from_environment(variable.c_str());
 }
 
 std::shared_ptr<const datahub::KeyProvider> file_keys(const Value& k) {
-  check_object(k, "keys", {"provider", "path"});
+  check_object(k, "keys", {"provider", "path"}, MemberNames::by_position);
   const Value* path = member(k, "path");
   if (!path) throw datahub::InvalidArgument("keys.path", "is required");
   return datahub::StaticKeyring::from_file(as_string(*path, "keys.path"));

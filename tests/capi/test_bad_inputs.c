@@ -241,6 +241,10 @@ static void bad_configs(void) {
              "{\"k1\":\"MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=\","
              "\"MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWYx\":\"MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=\","
              "\"MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWYx\":\"MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=\"}}}");
+  /* A key pasted as a member of the keys object itself: named by position, not quoted. */
+  open_fails("{\"database\":\"x\",\"keys\":{\"provider\":\"static\",\"primary\":\"k1\","
+             "\"MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=\":\"k1\",\"keys\":{}}}");
+  open_fails("{\"database\":\"x\",\"keys\":{\"provider\":\"env\",\"MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=\":1}}");
   open_fails("{\"database\":\"x\",\"keys\":{\"provider\":\"file\",\"path\":\"/nonexistent\"}}");
   open_fails("{\"database\":\"x\",\"keys\":{\"provider\":\"kms\"}}");
   open_fails("{\"database\":\"x\",\"pool_size\":-1,\"keys\":{\"provider\":\"env\"}}");
