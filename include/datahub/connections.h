@@ -129,7 +129,8 @@ typedef struct dhc_key_provider {
   unsigned int version; /* DHC_KEY_PROVIDER_VERSION */
   void *user_data;      /* passed to every callback; owned by the provider */
   /* Writes the primary key id (no NUL needed): 1-128 characters of [A-Za-z0-9._:/-], as
-   * every key id. Another id makes each create fail with DHC_KEY_UNAVAILABLE. */
+   * every key id. Another id makes every call that needs the primary (create, an update
+   * that re-seals, census, rotate) fail with DHC_KEY_UNAVAILABLE. */
   int (*primary_key_id)(void *user_data, char *out, size_t out_cap, size_t *out_len);
   /* Encrypts the data key `dek` under key `key_id`, bound to `aad`. */
   int (*wrap)(void *user_data, const char *key_id, const uint8_t *dek, size_t dek_len,
@@ -281,7 +282,8 @@ DHC_API dhc_code dhc_connection_uri(dhc_store *store, int64_t id, uint32_t flags
 /* ---- Keys ---------------------------------------------------------------------------- */
 
 /* Rows per key id and cipher, from one pass over the table (decrypts nothing):
- * {"primary": "k2", "keys": [{"kid": "k1", "alg": "A256GCM", "rows": 10}, ...]} */
+ * {"primary": "k2", "keys": [{"kid": "k1", "alg": "A256GCM", "rows": 10}, ...]}
+ * DHC_KEY_UNAVAILABLE when the provider's primary key id is malformed. */
 DHC_API dhc_code dhc_keys_census(dhc_store *store, char **out_json, dhc_error **err);
 
 /* Moves every row sealed under a key other than the primary onto it, online, in batches,

@@ -52,7 +52,7 @@ enum class LogLevel { debug, info, warning, error };
 using LogCallback = std::function<void(LogLevel level, const std::string& message)>;
 
 struct StoreOptions {
-  std::string database;                     // a libpq conninfo: "host=... dbname=... user=..."
+  std::string database;                     // libpq's "host=... dbname=... user=..." or a postgresql:// URI
   std::size_t pool_size = 4;                // sessions opened at construction, 1-64
   std::shared_ptr<const KeyProvider> keys;  // required
   std::string cipher = "A256GCM";           // seals new records; any registered cipher opens
@@ -133,7 +133,8 @@ class DATAHUB_API ConnectionStore {
   void restore(const std::vector<Connection>& records);
 
   // --- Keys. Safe to run while the application keeps using the table.
-  // Rows per (key id, cipher), from one pass over the table; decrypts nothing.
+  // Rows per (key id, cipher), from one pass over the table; decrypts nothing. Throws
+  // KeyUnavailable when the provider's primary key id breaks the key-id rule.
   KeyCensus census();
   // Moves every row sealed under a key other than the primary onto the primary, in small
   // batches; a row edited concurrently is never overwritten (it is re-read and retried).

@@ -8,6 +8,7 @@
 #include <datahub/error.hpp>
 
 #include <algorithm>
+#include <cstdlib>
 
 namespace datahub {
 namespace {
@@ -41,25 +42,10 @@ Connection ConnectionStore::create(const NewConnection& input, std::string_view 
     const auto next = store::exec(lease, "SELECT nextval(pg_get_serial_sequence('database_connections', 'id'))",
                                   {}, "create");
     const long long id = store::integer(next.get(), 0, 0);
-    store::Params p;
-    std::string sql = "INSERT INTO database_connections "
-                      "(id, name, description, type, connection_details, tags, created_by, updated_by) VALUES (";
-    sql += "CAST(" + p.add(id) + " AS integer), ";
-    sql += p.add(input.name) + ", ";
-    // Params carries text only: a missing description is written as the literal NULL.
-    sql += input.description ? p.add(*input.description) + ", " : std::string("NULL, ");
-    sql += p.add(input.type) + ", ";
     std::string sealed_kid;
-    sql += "CAST(" + p.add(impl_->codec.seal(details, id, &sealed_kid)) + " AS jsonb), ";
-    sql += "ARRAY(SELECT jsonb_array_elements_text(CAST(" + p.add(tags) + " AS jsonb))), ";
-    const std::string actor_placeholder = p.add(std::string(actor));
-    sql += actor_placeholder + ", " + actor_placeholder + ") RETURNING " + store::micros_since_epoch("created_at") +
-           ", " + store::micros_since_epoch("updated_at");
-    const auto inserted = store::exec(lease, sql, p, "create");
-    const long long created_us = store::integer(inserted.get(), 0, 0);
-    const long long updated_us = store::integer(inserted.get(), 0, 1);
-    const std::string by(actor);
+    const std::string envelope = impl_->codec.seal(details, id, &sealed_kid);
 
+    // The record is built before the INSERT, which commits: after it, nothing may fail.
     Connection c;
     c.id = id;
     c.name = input.name;
@@ -68,12 +54,27 @@ Connection ConnectionStore::create(const NewConnection& input, std::string_view 
     c.details = details;
     c.redacted = store::redact(c.details, c.type);
     c.tags = store::tags_from_json(tags);
-    c.created_at = Timestamp(std::chrono::microseconds(created_us));
-    c.created_by = by;
-    c.updated_at = Timestamp(std::chrono::microseconds(updated_us));
-    c.updated_by = by;
+    c.created_by = c.updated_by = std::string(actor);
     c.key_id = sealed_kid;
     c.alg = impl_->options.cipher;
+
+    store::Params p;
+    std::string sql = "INSERT INTO database_connections "
+                      "(id, name, description, type, connection_details, tags, created_by, updated_by) VALUES (";
+    sql += "CAST(" + p.add(id) + " AS integer), ";
+    sql += p.add(input.name) + ", ";
+    // Params carries text only: a missing description is written as the literal NULL.
+    sql += input.description ? p.add(*input.description) + ", " : std::string("NULL, ");
+    sql += p.add(input.type) + ", ";
+    sql += "CAST(" + p.add(envelope) + " AS jsonb), ";
+    sql += "ARRAY(SELECT jsonb_array_elements_text(CAST(" + p.add(tags) + " AS jsonb))), ";
+    const std::string actor_placeholder = p.add(c.created_by);
+    sql += actor_placeholder + ", " + actor_placeholder + ") RETURNING " + store::micros_since_epoch("created_at") +
+           ", " + store::micros_since_epoch("updated_at");
+    const auto inserted = store::exec(lease, sql, p, "create");
+    // strtoll, not the throwing store::integer: the row is written now.
+    c.created_at = Timestamp(std::chrono::microseconds(std::strtoll(PQgetvalue(inserted.get(), 0, 0), nullptr, 10)));
+    c.updated_at = Timestamp(std::chrono::microseconds(std::strtoll(PQgetvalue(inserted.get(), 0, 1), nullptr, 10)));
     return c;
   } catch (...) {
     store::rethrow_as_datahub_error("create");
@@ -86,7 +87,7 @@ Connection ConnectionStore::get(std::int64_t id, Secrets secrets) {
   try {
     auto lease = impl_->pool.lease();
     store::Params params;
-    const std::string sql = std::string("SELECT ") + store::kRowColumns +
+    const std::string sql = std::string("SELECT ") + store::row_columns() +
                             " FROM database_connections WHERE id = CAST(" + params.add(id) + " AS bigint)";
     rows = store::fetch_rows(lease, sql, params, "get");
   } catch (...) {
@@ -102,7 +103,7 @@ std::vector<Connection> ConnectionStore::find_by_name(std::string_view name, Sec
   try {
     auto lease = impl_->pool.lease();
     store::Params params;
-    const std::string sql = std::string("SELECT ") + store::kRowColumns +
+    const std::string sql = std::string("SELECT ") + store::row_columns() +
                             " FROM database_connections WHERE name = " + params.add(std::string(name)) +
                             " ORDER BY id";
     rows = store::fetch_rows(lease, sql, params, "find_by_name");
@@ -139,7 +140,7 @@ Page ConnectionStore::list(const ListQuery& query, Secrets secrets) {
     model::check_text(*query.name_prefix, "name_prefix", 1, model::kNameMaxChars);
     where += " AND starts_with(name, CAST(" + params.add(*query.name_prefix) + " AS text))";
   }
-  const std::string select = std::string("SELECT ") + store::kRowColumns + " FROM database_connections WHERE ";
+  const std::string select = std::string("SELECT ") + store::row_columns() + " FROM database_connections WHERE ";
   const std::size_t wanted = static_cast<std::size_t>(query.limit) + 1;  // one more: is there a next page?
 
   std::vector<store::StoredRow> rows;

@@ -3,16 +3,22 @@
 namespace datahub::store {
 
 std::string micros_since_epoch(const std::string& column) {
-  return "CASE WHEN isfinite(" + column + ") THEN CAST(extract(epoch FROM " + column +
+  // The upper bound: microseconds since the epoch overflow bigint in year 294247, a little
+  // before timestamptz ends.
+  return "CASE WHEN isfinite(" + column + ") AND " + column +
+         " < CAST('294247-01-01 00:00:00+00' AS timestamptz) THEN CAST(extract(epoch FROM " + column +
          ") * 1000000 AS bigint) ELSE 0 END";
 }
 
-// NULL tags read as an empty array, and NULL elements (only other clients write them; they
-// match no search) are left out.
-const std::string kRowColumns = "id, name, description, type, CAST(connection_details AS text), "
-                                "COALESCE(CAST(array_to_json(array_remove(tags, NULL)) AS text), '[]'), " +
-                                micros_since_epoch("created_at") + ", created_by, " +
-                                micros_since_epoch("updated_at") + ", updated_by";
+const std::string& row_columns() {
+  // NULL tags read as an empty array, and NULL elements (only other clients write them;
+  // they match no search) are left out.
+  static const std::string columns = "id, name, description, type, CAST(connection_details AS text), "
+                                     "COALESCE(CAST(array_to_json(array_remove(tags, NULL)) AS text), '[]'), " +
+                                     micros_since_epoch("created_at") + ", created_by, " +
+                                     micros_since_epoch("updated_at") + ", updated_by";
+  return columns;
+}
 
 std::vector<StoredRow> fetch_rows(const SessionPool::Lease& lease, const std::string& query,
                                   const Params& params, const std::string& operation) {

@@ -28,13 +28,13 @@ struct StoredRow {
 // (written by other clients), read as 0 rather than failing the whole statement.
 std::string micros_since_epoch(const std::string& column);
 
-// Column list matching StoredRow, for "SELECT <kRowColumns> FROM database_connections ...".
-extern const std::string kRowColumns;
+// Column list matching StoredRow, for "SELECT <row_columns()> FROM database_connections ...".
+const std::string& row_columns();
 
-// The rows of a result that selected kRowColumns.
+// The rows of a result that selected row_columns().
 std::vector<StoredRow> rows_from(const PGresult* result);
 
-// Runs `query` (which selects kRowColumns) and returns every row.
+// Runs `query` (which selects row_columns()) and returns every row.
 std::vector<StoredRow> fetch_rows(const SessionPool::Lease& lease, const std::string& query,
                                   const Params& params, const std::string& operation);
 

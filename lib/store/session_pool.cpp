@@ -56,16 +56,24 @@ std::string conninfo_with_timeout(const std::string& conninfo, std::chrono::seco
     PQfreemem(error);
     throw InvalidArgument("database", "is not a valid libpq connection string");
   }
+  // Rebuilt from libpq's own parse as keyword='value' pairs: a URI cannot take a parameter
+  // by appending text (a '?' may sit in its password, or end it already).
   bool has_timeout = false;
+  std::string rebuilt;
   for (PQconninfoOption* o = options; o->keyword; ++o) {
-    if (std::string(o->keyword) == "connect_timeout" && o->val && *o->val) has_timeout = true;
+    if (!o->val) continue;
+    const std::string keyword = o->keyword;
+    if (keyword == "connect_timeout" && *o->val) has_timeout = true;
+    rebuilt += keyword + "='";
+    for (const char* c = o->val; *c; ++c) {
+      if (*c == '\\' || *c == '\'') rebuilt += '\\';
+      rebuilt += *c;
+    }
+    rebuilt += "' ";
   }
   PQconninfoFree(options);
   if (has_timeout) return conninfo;
-  const std::string seconds = std::to_string(timeout.count());
-  const bool is_uri = conninfo.rfind("postgresql://", 0) == 0 || conninfo.rfind("postgres://", 0) == 0;
-  if (is_uri) return conninfo + (conninfo.find('?') == std::string::npos ? "?" : "&") + "connect_timeout=" + seconds;
-  return conninfo + " connect_timeout=" + seconds;
+  return rebuilt + "connect_timeout=" + std::to_string(timeout.count());
 }
 
 SessionPool::SessionPool(const std::string& conninfo, std::size_t size,

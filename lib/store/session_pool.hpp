@@ -81,8 +81,8 @@ class SessionPool {
   Log log_;
 };
 
-// Adds connect_timeout to a conninfo that has none (a keyword, or a URI's query parameter);
-// validates with libpq.
+// Adds connect_timeout to a conninfo (keyword/value or URI) that has none, rebuilding it
+// as keyword/value pairs; validates with libpq.
 std::string conninfo_with_timeout(const std::string& conninfo, std::chrono::seconds timeout);
 
 }  // namespace datahub::store

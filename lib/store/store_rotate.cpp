@@ -155,7 +155,7 @@ RotateReport ConnectionStore::rotate(const RotateOptions& options) {
   if (options.retries < 0 || options.retries > 100) throw InvalidArgument("retries", "must be 0 to 100");
   if (options.workers < 1 || options.workers > 16) throw InvalidArgument("workers", "must be 1 to 16");
   const auto& codec = impl_->codec;
-  const std::string primary = codec.keys().primary_key_id();
+  const std::string primary = crypto::checked_primary_key_id(codec.keys());
   // Which rows need work: under another key, or (re-encrypting) under another cipher.
   // Returns the filter; its values are added to `p`.
   auto needs_work = [&](store::Params& p) {

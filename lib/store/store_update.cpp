@@ -48,7 +48,7 @@ Connection ConnectionStore::Impl::update(std::int64_t id, const ConnectionPatch&
     soci::session& sql = lease.session();
     soci::transaction tx(sql);
     store::Params params;
-    auto rows = store::fetch_rows(lease, std::string("SELECT ") + store::kRowColumns +
+    auto rows = store::fetch_rows(lease, std::string("SELECT ") + store::row_columns() +
                                              " FROM database_connections WHERE id = CAST(" + params.add(id) +
                                              " AS bigint) FOR UPDATE",
                                   params, "update");
@@ -61,7 +61,7 @@ Connection ConnectionStore::Impl::update(std::int64_t id, const ConnectionPatch&
     crypto::Envelope envelope;
     Details details = codec.open(row.envelope, row.id, &envelope);
     const bool details_changed = !patch.details.empty() || !patch.details_remove.empty();
-    const bool stale = envelope.kid != codec.keys().primary_key_id();
+    const bool stale = envelope.kid != crypto::checked_primary_key_id(codec.keys());
     if (details_changed) {
       const ConnectionType& type = connection_type(row.type);
       details = type.validate(merge_details(std::move(details), patch, type));
@@ -92,12 +92,14 @@ Connection ConnectionStore::Impl::update(std::int64_t id, const ConnectionPatch&
     soci::indicator tags_ind = tags_json ? soci::i_ok : soci::i_null;
     long long row_id = row.id, created_us = 0, updated_us = 0;
     // updated_at always moves forward, even when the clock does not (same transaction
-    // time, clock steps back): optimistic checks rely on it changing.
+    // time, clock steps back): optimistic checks rely on it changing. A NULL or infinite
+    // one (another client's) becomes the transaction time: +infinity would stay put.
     sql << "UPDATE database_connections SET name = :name, description = :description, "
            "tags = COALESCE((SELECT ARRAY(SELECT jsonb_array_elements_text(j)) "
            "FROM CAST(:tags AS jsonb) AS j WHERE j IS NOT NULL), tags), "
            "connection_details = CAST(:details AS jsonb), updated_by = :updated_by, "
-           "updated_at = GREATEST(CURRENT_TIMESTAMP, updated_at + interval '1 microsecond') "
+           "updated_at = CASE WHEN isfinite(updated_at) "
+           "THEN GREATEST(CURRENT_TIMESTAMP, updated_at + interval '1 microsecond') ELSE CURRENT_TIMESTAMP END "
            "WHERE id = CAST(:id AS bigint) "
            "RETURNING " + store::micros_since_epoch("created_at") + ", " + store::micros_since_epoch("updated_at"),
         soci::use(c.name, "name"), soci::use(description_text, description_ind, "description"),

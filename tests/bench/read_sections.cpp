@@ -169,7 +169,7 @@ void Bench::tag_bench() {
   }
   // Why list() does not simply run one prepared "... WHERE tags @> $2 ORDER BY id LIMIT n":
   // after 5 executions PostgreSQL may switch to a generic plan that walks the primary key.
-  const std::string sql = std::string("SELECT ") + store::kRowColumns +
+  const std::string sql = std::string("SELECT ") + store::row_columns() +
                           " FROM database_connections WHERE id > CAST($1 AS bigint) AND tags @> "
                           "ARRAY(SELECT jsonb_array_elements_text(CAST($2 AS jsonb))) "
                           "ORDER BY id LIMIT CAST($3 AS integer)";
@@ -238,7 +238,7 @@ double Bench::pgbench_tps(int clients) {
   {
     std::ofstream f(script);
     f << "\\set id random(1, " << o_.rows << ")\n";
-    f << "SELECT " << store::kRowColumns << " FROM database_connections WHERE id = CAST(:id AS bigint);\n";
+    f << "SELECT " << store::row_columns() << " FROM database_connections WHERE id = CAST(:id AS bigint);\n";
   }
   std::string db = o_.db;
   std::string quoted;

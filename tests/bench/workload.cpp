@@ -84,7 +84,7 @@ const char* const kCopySql =
     "FROM STDIN";
 
 std::string get_sql() {
-  return std::string("SELECT ") + store::kRowColumns + " FROM database_connections WHERE id = CAST($1 AS bigint)";
+  return std::string("SELECT ") + store::row_columns() + " FROM database_connections WHERE id = CAST($1 AS bigint)";
 }
 
 std::shared_ptr<StaticKeyring> keyring(const std::string& keys) { return StaticKeyring::from_string(keys, "bench"); }

@@ -178,7 +178,7 @@ static void bad_calls(dhc_store *store, int64_t id, const char *updated_at) {
   /* Impossible times are refused, not normalised into another day that might match. */
   update_fails(store, id, "{\"name\":\"" PREFIX "r\",\"expected_updated_at\":\"2023-02-29T00:00:00.000000Z\"}",
                DHC_INVALID_ARGUMENT);
-  update_fails(store, id, "{\"name\":\"" PREFIX "r\",\"expected_updated_at\":\"2024-04-31T23:59:60Z\"}",
+  update_fails(store, id, "{\"name\":\"" PREFIX "r\",\"expected_updated_at\":\"2024-12-31T23:59:60Z\"}",
                DHC_INVALID_ARGUMENT);
   {
     /* A NUL in an unknown field's name is escaped: the message is not cut short. */

@@ -82,4 +82,11 @@ TEST_CASE("NULL and infinite timestamps read as the epoch; update, verify and ro
   CHECK(updated.created_at.time_since_epoch().count() == 0);
   CHECK(updated.updated_at > plain.updated_at);  // now set: the next optimistic check sees it
   CHECK(*test::store().get(nulls.id, datahub::Secrets::reveal).details.find_string("password") == "after-null-times");
+
+  // An update moves an infinite updated_at to now: else it would stay infinite, read as the
+  // epoch, and every update holding the epoch would pass its optimistic check.
+  const auto moved = test::store().update(infinite.id, p, "tester", datahub::Timestamp{});
+  CHECK(moved.updated_at > plain.updated_at);
+  CHECK_THROWS_AS(test::store().update(infinite.id, p, "tester", datahub::Timestamp{}), datahub::Conflict);
+  CHECK(test::store().get(infinite.id).updated_at == moved.updated_at);
 }

@@ -5,8 +5,10 @@
 #include <datahub/error.hpp>
 
 #include <doctest/doctest.h>
+#include <libpq-fe.h>
 
 #include <chrono>
+#include <map>
 #include <cstdlib>
 #include <future>
 #include <thread>
@@ -85,4 +87,37 @@ TEST_CASE("a lease waits for a session to be given back, and times out when none
   CHECK(waiting.wait_for(100ms) == std::future_status::timeout);
   other.give_back();
   CHECK(waiting.get() == held);
+}
+
+namespace {
+
+// What libpq reads from `conninfo`: keyword -> value, for the options it sets.
+std::map<std::string, std::string> libpq_reads(const std::string& conninfo) {
+  char* error = nullptr;
+  PQconninfoOption* options = PQconninfoParse(conninfo.c_str(), &error);
+  REQUIRE_MESSAGE(options, conninfo);
+  std::map<std::string, std::string> out;
+  for (PQconninfoOption* o = options; o->keyword; ++o) {
+    if (o->val) out[o->keyword] = o->val;
+  }
+  PQconninfoFree(options);
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("connect_timeout is added to any conninfo without one, and changes nothing else") {
+  using datahub::store::conninfo_with_timeout;
+  for (const std::string conninfo :
+       {"host=db dbname=main user=app password='it\\'s \\\\ odd'", "postgresql://app:pa?ss@db/main",
+        "postgresql://app@db/main?", "postgresql://app@db:5433,other:5434/main?sslmode=require&",
+        "postgres:///main?host=/run/postgresql"}) {
+    CAPTURE(conninfo);
+    auto expected = libpq_reads(conninfo);
+    expected["connect_timeout"] = "7";
+    CHECK(libpq_reads(conninfo_with_timeout(conninfo, 7s)) == expected);
+  }
+  // One given is kept.
+  CHECK(conninfo_with_timeout("postgresql://db/main?connect_timeout=2", 7s) == "postgresql://db/main?connect_timeout=2");
+  CHECK_THROWS_AS(conninfo_with_timeout("host='unterminated", 7s), datahub::InvalidArgument);
 }
