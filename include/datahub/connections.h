@@ -92,7 +92,7 @@ DHC_API void dhc_error_free(dhc_error *e);
 /* Opens a store: connects pool_size sessions and sets up the key provider.
  *
  * config_json:
- *   {"database": "<libpq conninfo>",          required
+ *   {"database": "<libpq conninfo or URI>",   required
  *    "pool_size": 4,                          optional, 1-64
  *    "cipher": "A256GCM",                     optional: "A256GCM" or "XC20P"
  *    "connect_timeout": 10,                   optional, seconds per session
@@ -108,8 +108,9 @@ DHC_API void dhc_error_free(dhc_error *e);
  *          or others may read it
  *
  * On success *out is a new store the caller closes with dhc_store_close(). On failure
- * *out is NULL. Errors: DHC_INVALID_ARGUMENT (config), DHC_UNAVAILABLE (server unreachable),
- * DHC_DATABASE. Thread-safe. */
+ * *out is NULL. Errors: DHC_INVALID_ARGUMENT (config, a "database" libpq rejects included),
+ * DHC_UNAVAILABLE (server unreachable), DHC_DATABASE (the server refused the login).
+ * Thread-safe. */
 DHC_API dhc_code dhc_store_open(const char *config_json, dhc_store **out, dhc_error **err);
 
 /* A key provider implemented by the host (a cloud KMS, a Python or Go object).
