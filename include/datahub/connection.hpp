@@ -68,8 +68,8 @@ struct Connection {
   Details details;                    // without secret fields unless Secrets::reveal
   std::vector<std::string> redacted;  // secret fields that are set but were left out
   // Rows written by other clients may hold what this library never writes: a NULL tag
-  // element is left out here (and kept in the row by an update that does not set tags); a
-  // NULL or infinite time reads as the epoch.
+  // element is left out here (and kept in the row by an update that does not set tags), a
+  // multi-dimensional tags array reads flat, and a NULL or infinite time reads as the epoch.
   std::vector<std::string> tags;
   Timestamp created_at;
   std::string created_by;

@@ -36,8 +36,13 @@ class FileDescriptor {
 };
 
 FileDescriptor open_keyring(const std::string& path) {
-  // O_NONBLOCK: opening a FIFO would otherwise wait for a writer before fstat could refuse
-  // it. Reads of a regular file ignore the flag.
+  // Anything but a regular file is refused before it is opened: opening a device can do
+  // something (a watchdog, a tape). fstat checks again once it is open, in case the path
+  // was swapped meanwhile; O_NONBLOCK keeps a FIFO swapped in then from waiting for a
+  // writer. Reads of a regular file ignore the flag. No symlink is followed.
+  struct stat st {};
+  if (::lstat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode))
+    throw InvalidArgument(path, "keyring is not a regular file");
   const int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOFOLLOW);
   if (fd < 0) {
     const int error = errno;

@@ -12,9 +12,12 @@ std::string micros_since_epoch(const std::string& column) {
 
 const std::string& row_columns() {
   // NULL tags read as an empty array, and NULL elements (only other clients write them;
-  // they match no search) are left out.
+  // they match no search) are left out. A multi-dimensional array (the column's type allows
+  // one) is read flat, its elements in storage order: array_remove takes one dimension only.
   static const std::string columns = "id, name, description, type, CAST(connection_details AS text), "
-                                     "COALESCE(CAST(array_to_json(array_remove(tags, NULL)) AS text), '[]'), " +
+                                     "COALESCE(CAST(array_to_json(CASE WHEN array_ndims(tags) > 1 "
+                                     "THEN ARRAY(SELECT t FROM unnest(tags) AS t WHERE t IS NOT NULL) "
+                                     "ELSE array_remove(tags, NULL) END) AS text), '[]'), " +
                                      micros_since_epoch("created_at") + ", created_by, " +
                                      micros_since_epoch("updated_at") + ", updated_by";
   return columns;

@@ -48,6 +48,20 @@ TEST_CASE("a NULL tag element is left out when read, and kept by an update that 
   CHECK(stored_tags(row.id) == "{c}");
 }
 
+TEST_CASE("a multi-dimensional tags array reads flat") {
+  test::clear_table();
+  const auto row = created("two-dimensional tags");
+  test::admin() << "UPDATE database_connections SET tags = ARRAY[['a', 'b'], ['c', NULL]] WHERE id = :id",
+      soci::use(row.id);
+  CHECK(test::store().get(row.id).tags == std::vector<std::string>{"a", "b", "c"});
+  datahub::ListQuery q;
+  q.tags_all = {"c"};
+  const auto page = test::store().list(q);
+  REQUIRE(page.items.size() == 1);
+  CHECK_FALSE(page.items[0].error);
+  CHECK(test::store().verify().failed.empty());
+}
+
 TEST_CASE("NULL and infinite timestamps read as the epoch; update, verify and rotate go on") {
   test::clear_table();
   const auto nulls = created("null times");
