@@ -130,8 +130,8 @@ typedef struct dhc_key_provider {
   unsigned int version; /* DHC_KEY_PROVIDER_VERSION */
   void *user_data;      /* passed to every callback; owned by the provider */
   /* Writes the primary key id (no NUL needed): 1-128 characters of [A-Za-z0-9._:/-], as
-   * every key id. Another id makes every call that needs the primary (create, an update
-   * that re-seals, census, rotate) fail with DHC_KEY_UNAVAILABLE. */
+   * every key id. Another id makes every call that asks for the primary (create, update,
+   * census, rotate) fail with DHC_KEY_UNAVAILABLE. */
   int (*primary_key_id)(void *user_data, char *out, size_t out_cap, size_t *out_len);
   /* Encrypts the data key `dek` under key `key_id`, bound to `aad`. */
   int (*wrap)(void *user_data, const char *key_id, const uint8_t *dek, size_t dek_len,
