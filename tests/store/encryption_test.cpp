@@ -11,12 +11,7 @@
 
 namespace {
 
-std::string stored_envelope(std::int64_t id) {
-  std::string text;
-  test::admin() << "SELECT CAST(connection_details AS text) FROM database_connections WHERE id = :id",
-      soci::use(id), soci::into(text);
-  return text;
-}
+std::string stored_envelope(std::int64_t id) { return test::stored(id, "connection_details"); }
 
 void store_envelope(std::int64_t id, const std::string& json) {
   test::admin() << "UPDATE database_connections SET connection_details = CAST(:j AS jsonb) WHERE id = :id",

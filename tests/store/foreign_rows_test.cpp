@@ -13,12 +13,7 @@ datahub::Connection created(const std::string& name, std::vector<std::string> ta
   return test::store().create(c, "tester");
 }
 
-std::string stored_tags(std::int64_t id) {
-  std::string tags;
-  test::admin() << "SELECT CAST(tags AS text) FROM database_connections WHERE id = :id", soci::use(id),
-      soci::into(tags);
-  return tags;
-}
+std::string stored_tags(std::int64_t id) { return test::stored(id, "tags"); }
 
 }  // namespace
 

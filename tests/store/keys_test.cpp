@@ -1,21 +1,17 @@
 // Key management: stale rows, rotation under concurrent edits, interrupted rotation,
-// census, verify, missing keys, the keyring file and the DEK cache.
+// census, verify, missing keys. (Keyring files: keyring_file_test.cpp; the provider's
+// view, the DEK cache among it: key_provider_test.cpp.)
 #include "store/support.hpp"
 
-#include <botan/base64.h>
 #include <doctest/doctest.h>
 
 #include <atomic>
 #include <chrono>
 #include <csignal>
-#include <fcntl.h>
-#include <fstream>
 #include <functional>
 #include <map>
 #include <mutex>
 #include <random>
-#include <set>
-#include <sys/stat.h>
 #include <sys/wait.h>
 #include <thread>
 #include <unistd.h>
@@ -55,12 +51,6 @@ std::unique_ptr<datahub::ConnectionStore> rows_under_k1(int n, const std::string
 std::map<std::string, std::int64_t> rows_per_key(datahub::ConnectionStore& store) {
   std::map<std::string, std::int64_t> out;
   for (const auto& e : store.census().keys) out[e.key_id + "/" + e.alg] += e.rows;
-  return out;
-}
-
-std::vector<datahub::NewConnection> samples_named(const std::string& prefix, int n) {
-  std::vector<datahub::NewConnection> out;
-  for (int i = 0; i < n; ++i) out.push_back(test::sample(prefix + std::to_string(i)));
   return out;
 }
 
@@ -263,7 +253,7 @@ TEST_CASE("a rotation stopped midway, by an exception or a killed process, finis
 TEST_CASE("a re-wrap is a HOT update: it writes no index entry") {
   test::clear_table();
   test::admin() << "VACUUM database_connections";  // the deleted rows' space is free again
-  test::open_store(test::keyring("k1", {"k1"}))->create_many(samples_named("in place ", 40), "tester");
+  test::open_store(test::keyring("k1", {"k1"}))->create_many(test::samples("in place ", 40), "tester");
   const TableStats added = stats_added_by(40, [] {
     CHECK(test::open_store(test::keyring("k2", {"k1", "k2"}))->rotate().rewritten == 40);
   });
@@ -287,10 +277,10 @@ TEST_CASE("rotation steps over a gap of ids in one go") {
     }
   } restore{next_id};
   auto old_store = test::open_store(test::keyring("k1", {"k1"}));
-  old_store->create_many(samples_named("below the gap ", 3), "tester");
+  old_store->create_many(test::samples("below the gap ", 3), "tester");
   // 100,000 ids with no row: taken one batch of one id at a time, each a query.
   test::admin() << "SELECT setval(pg_get_serial_sequence('database_connections', 'id'), " << next_id + 100000 << ")";
-  old_store->create_many(samples_named("above the gap ", 3), "tester");
+  old_store->create_many(test::samples("above the gap ", 3), "tester");
   datahub::RotateOptions options;
   options.batch_size = 1;
   SUBCASE("one worker") { options.workers = 1; }
@@ -345,329 +335,4 @@ TEST_CASE("a row whose key is gone: get fails, list keeps the page, verify names
   CHECK(rotation.failed == 1);
   CHECK(rotation.rewritten == 0);
   (void)fine;
-}
-
-TEST_CASE("keyring file: owner-only, validated") {
-  const std::string path = "/tmp/datahub-keyring-test-" + std::to_string(::getpid()) + ".json";
-  const std::string k1 = Botan::base64_encode(test::key_material("k1"));
-  const std::string k2 = Botan::base64_encode(test::key_material("k2"));
-  auto write = [&](const std::string& text, mode_t mode) {
-    std::ofstream(path, std::ios::trunc) << text;
-    ::chmod(path.c_str(), mode);
-  };
-  write("{\"primary\": \"k2\", \"keys\": {\"k1\": \"" + k1 + "\", \"k2\": \"" + k2 + "\"}}", 0600);
-  const auto ring = datahub::StaticKeyring::from_file(path);
-  CHECK(ring->primary_key_id() == "k2");
-  CHECK(ring->key_ids() == std::vector<std::string>{"k1", "k2"});
-
-  ::chmod(path.c_str(), 0640);
-  CHECK_THROWS_AS(datahub::StaticKeyring::from_file(path), datahub::InvalidArgument);
-  ::chmod(path.c_str(), 0604);
-  CHECK_THROWS_AS(datahub::StaticKeyring::from_file(path), datahub::InvalidArgument);
-  write("{\"primary\": \"k1\", \"keys\": {\"k1\": \"c2hvcnQ=\"}}", 0600);  // 5 bytes
-  try {
-    datahub::StaticKeyring::from_file(path);
-    FAIL("short key accepted");
-  } catch (const datahub::InvalidArgument& e) {
-    CHECK(std::string(e.what()).find("c2hvcnQ") == std::string::npos);
-  }
-  write("{\"primary\": \"k3\", \"keys\": {\"k1\": \"" + k1 + "\"}}", 0600);
-  CHECK_THROWS_AS(datahub::StaticKeyring::from_file(path), datahub::InvalidArgument);
-  write("not json", 0600);
-  CHECK_THROWS_AS(datahub::StaticKeyring::from_file(path), datahub::InvalidArgument);
-  ::unlink(path.c_str());
-  CHECK_THROWS_AS(datahub::StaticKeyring::from_file(path), datahub::InvalidArgument);
-}
-
-namespace {
-
-std::string keyring_path() { return "/tmp/datahub-keyring-test-" + std::to_string(::getpid()) + ".json"; }
-
-void write_keyring(const std::string& path, const std::string& text, mode_t mode = 0600) {
-  ::unlink(path.c_str());
-  std::ofstream(path, std::ios::binary | std::ios::trunc) << text;
-  ::chmod(path.c_str(), mode);
-}
-
-// The InvalidArgument that from_file(path) throws; fails the test if it accepts the file.
-datahub::InvalidArgument refusal_of(const std::string& path) {
-  try {
-    datahub::StaticKeyring::from_file(path);
-  } catch (const datahub::InvalidArgument& e) {
-    return e;
-  }
-  FAIL("keyring file accepted");
-  return datahub::InvalidArgument("", "");
-}
-
-}  // namespace
-
-// Swapped ids and keys put key material where an id belongs; unpadded base64 of 33 bytes
-// with no '+' even passes the key-id alphabet. Messages name entries by position.
-TEST_CASE("keyring file: messages never echo a key id") {
-  const std::string path = keyring_path();
-  const std::string key = Botan::base64_encode(test::key_material("k1"));
-  const std::string unpadded = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWYx";
-  const auto keys_of = [](const std::string& members) { return "\"keys\": {" + members + "}}"; };
-  const std::vector<std::string> files{
-      "{\"primary\": \"k1\", " + keys_of("\"" + key + "\": \"k1\""),
-      "{\"primary\": \"k1\", " + keys_of("\"" + unpadded + "\": \"k1\""),
-      "{\"primary\": \"" + key + "\", " + keys_of("\"k1\": \"" + key + "\""),
-      "{\"primary\": \"" + unpadded + "\", " + keys_of("\"k1\": \"" + key + "\""),
-      "{\"primary\": \"k1\", " + keys_of("\"k1\": \"" + key + "\", \"" + unpadded + "\": \"" + key +
-                                         "\", \"" + unpadded + "\": \"" + key + "\""),
-  };
-  for (const auto& text : files) {
-    CAPTURE(text);
-    write_keyring(path, text);
-    const datahub::InvalidArgument e = refusal_of(path);
-    CHECK(e.field() == path);
-    CHECK(std::string(e.what()).find(key) == std::string::npos);
-    CHECK(std::string(e.what()).find(unpadded) == std::string::npos);
-  }
-  ::unlink(path.c_str());
-}
-
-TEST_CASE("keyring file: the whole file is one strict JSON object") {
-  const std::string path = keyring_path();
-  const std::string key = Botan::base64_encode(test::key_material("k1"));
-  const std::string keys = "\"keys\": {\"k1\": \"" + key + "\", \"k2\": \"" + key + "\"}";
-  const std::string valid = "{\"primary\": \"k1\", " + keys + "}";
-  write_keyring(path, valid + "\n");
-  CHECK(datahub::StaticKeyring::from_file(path)->primary_key_id() == "k1");
-  const std::vector<std::pair<std::string, std::string>> refused{
-      {"a duplicate primary", "{\"primary\": \"k1\", \"primary\": \"k2\", " + keys + "}"},
-      {"a duplicate keys", "{\"primary\": \"k1\", " + keys + ", " + keys + "}"},
-      {"a NUL byte, then garbage", valid + std::string("\0", 1) + "{\"primary\": \"k2\"}garbage"},
-      {"a NUL byte at the end", valid + std::string("\0", 1)},
-      {"text after the object", valid + " garbage"},
-      {"a second object", valid + valid},
-      {"\\u0000 in the primary", "{\"primary\": \"k1\\u0000k2\", " + keys + "}"},
-      {"\\u0000 in a key id", "{\"primary\": \"k1\", \"keys\": {\"k1\\u0000\": \"" + key + "\"}}"},
-      {"invalid UTF-8 in the primary", "{\"primary\": \"k1\xff\xfe\", " + keys + "}"},
-      {"invalid UTF-8 in a key id", "{\"primary\": \"k1\", \"keys\": {\"k1\xc3\": \"" + key + "\"}}"},
-      {"a lone surrogate in the primary", "{\"primary\": \"k1\\udc00\", " + keys + "}"},
-      {"a primary outside the key-id rule", "{\"primary\": \"k 1\", " + keys + "}"},
-      {"an unknown member, not quoted", "{\"primary\": \"k1\", " + keys + ", \"" + key + "\": \"k1\"}"},
-  };
-  for (const auto& [what, text] : refused) {
-    CAPTURE(what);
-    write_keyring(path, text);
-    const datahub::InvalidArgument e = refusal_of(path);
-    CHECK(e.field() == path);
-    const std::string message = e.what();
-    CHECK(message.find(key) == std::string::npos);
-    CHECK(message.find('\xff') == std::string::npos);
-    CHECK(message.find("k1\xc3") == std::string::npos);
-  }
-  ::unlink(path.c_str());
-}
-
-TEST_CASE("keyring file: a FIFO, a device or a symlink is refused at once") {
-  const std::string path = keyring_path();
-  ::unlink(path.c_str());
-  REQUIRE(::mkfifo(path.c_str(), 0600) == 0);
-  // Should from_file wait in open() for a writer, this watchdog becomes that writer after a
-  // few seconds: the test then fails instead of hanging.
-  std::atomic<bool> returned{false}, rescued{false};
-  std::thread watchdog([&] {
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(3);
-    while (!returned) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-      if (std::chrono::steady_clock::now() < deadline) continue;
-      const int fd = ::open(path.c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC);
-      if (fd >= 0) {
-        rescued = true;
-        ::close(fd);
-      }
-    }
-  });
-  const datahub::InvalidArgument fifo = refusal_of(path);
-  returned = true;
-  watchdog.join();
-  CHECK_FALSE(rescued);
-  CHECK(fifo.field() == path);
-  ::unlink(path.c_str());
-
-  CHECK(refusal_of("/dev/null").field() == "/dev/null");
-
-  // Symlinks are not followed (docs/key-management.md), even to a valid keyring.
-  const std::string target = path + ".target";
-  write_keyring(target, "{\"primary\": \"k1\", \"keys\": {\"k1\": \"" +
-                            Botan::base64_encode(test::key_material("k1")) + "\"}}");
-  REQUIRE(::symlink(target.c_str(), path.c_str()) == 0);
-  CHECK(refusal_of(path).field() == path);
-  CHECK(datahub::StaticKeyring::from_file(target)->primary_key_id() == "k1");
-  ::unlink(path.c_str());
-  ::unlink(target.c_str());
-}
-
-namespace {
-
-// Counts the provider calls, to see the DEK cache at work.
-class CountingProvider : public datahub::KeyProvider {
- public:
-  explicit CountingProvider(std::shared_ptr<datahub::StaticKeyring> inner) : inner_(std::move(inner)) {}
-  std::string primary_key_id() const override { return inner_->primary_key_id(); }
-  datahub::Bytes wrap(const std::string& kid, const datahub::SecretBytes& dek, const datahub::Bytes& aad) const override {
-    ++wraps;
-    return inner_->wrap(kid, dek, aad);
-  }
-  datahub::SecretBytes unwrap(const std::string& kid, const datahub::Bytes& edk, const datahub::Bytes& aad) const override {
-    ++unwraps;
-    return inner_->unwrap(kid, edk, aad);
-  }
-  mutable std::atomic<int> wraps{0}, unwraps{0};
-
- private:
-  std::shared_ptr<datahub::StaticKeyring> inner_;
-};
-
-}  // namespace
-
-TEST_CASE("the DEK cache reuses a data key up to its use limit, each record still its own content key") {
-  test::clear_table();
-  auto provider = std::make_shared<CountingProvider>(test::keyring());
-  datahub::StoreOptions options;
-  options.database = test::database();
-  options.keys = provider;
-  options.dek_cache.ttl = std::chrono::seconds(60);
-  options.dek_cache.max_uses = 3;
-  datahub::ConnectionStore store(options);
-  std::vector<std::int64_t> ids;
-  for (int i = 0; i < 7; ++i) ids.push_back(store.create(test::sample("cached " + std::to_string(i), "pw" + std::to_string(i)), "t").id);
-  CHECK(provider->wraps == 3);  // uses 1-3, 4-6, 7
-
-  std::set<std::string> edks, mids;
-  for (auto id : ids) {
-    std::string edk, mid;
-    test::admin() << "SELECT connection_details->>'edk', connection_details->>'mid' FROM database_connections WHERE id = :id",
-        soci::use(id), soci::into(edk), soci::into(mid);
-    edks.insert(edk);
-    mids.insert(mid);
-  }
-  CHECK(edks.size() == 3);
-  CHECK(mids.size() == 7);
-  for (std::size_t i = 0; i < ids.size(); ++i)
-    CHECK(*store.get(ids[i], datahub::Secrets::reveal).details.find_string("password") == "pw" + std::to_string(i));
-  CHECK(provider->unwraps == 3);  // one per distinct wrapped DEK
-  CHECK(test::open_store(test::keyring())->verify().failed.empty());  // no cache needed to read
-}
-
-namespace {
-
-// A keyring that runs `before_first_wrap` once, inside its first wrap(): for a re-wrap, that
-// is after the rotation read the row and before it writes it back.
-class WrapHook : public datahub::KeyProvider {
- public:
-  explicit WrapHook(std::shared_ptr<datahub::StaticKeyring> inner) : inner_(std::move(inner)) {}
-  std::string primary_key_id() const override { return inner_->primary_key_id(); }
-  datahub::Bytes wrap(const std::string& kid, const datahub::SecretBytes& dek, const datahub::Bytes& aad) const override {
-    if (!hooked_.exchange(true) && before_first_wrap) before_first_wrap();
-    return inner_->wrap(kid, dek, aad);
-  }
-  datahub::SecretBytes unwrap(const std::string& kid, const datahub::Bytes& edk, const datahub::Bytes& aad) const override {
-    return inner_->unwrap(kid, edk, aad);
-  }
-  std::function<void()> before_first_wrap;
-
- private:
-  std::shared_ptr<datahub::StaticKeyring> inner_;
-  mutable std::atomic<bool> hooked_{false};
-};
-
-std::string stored_edk(std::int64_t id) {
-  std::string edk;
-  test::admin() << "SELECT connection_details->>'edk' FROM database_connections WHERE id = :id", soci::use(id),
-      soci::into(edk);
-  return edk;
-}
-
-}  // namespace
-
-TEST_CASE("an edit between a re-wrap's read and its write is kept") {
-  test::clear_table();
-  // The editor seals under k1. With a DEK cache its edit reuses the row's data key, so the
-  // wrapped key stays the same and only the ciphertext changes: the re-wrap's write goes
-  // through, and must leave the edit readable. Without one the edit brings a new wrapped
-  // key: the write skips the row, and the retry re-wraps the edited row.
-  datahub::StoreOptions editor_options;
-  editor_options.database = test::database();
-  editor_options.keys = test::keyring("k1", {"k1"});
-  bool same_data_key = false;
-  SUBCASE("the edit keeps the data key (DEK cache)") {
-    same_data_key = true;
-    editor_options.dek_cache.ttl = std::chrono::seconds(60);
-  }
-  SUBCASE("the edit brings a new data key") {}
-  datahub::ConnectionStore editor(editor_options);
-  const auto id = editor.create(test::sample("edited mid-rotation", "before-rotation"), "editor").id;
-  const std::string edk_read = stored_edk(id);
-
-  auto hook = std::make_shared<WrapHook>(test::keyring("k2", {"k1", "k2"}));
-  hook->before_first_wrap = [&] {
-    datahub::ConnectionPatch p;
-    p.details.set("password", "edited-between-read-and-write");
-    editor.force_update(id, p, "editor");
-    CHECK((stored_edk(id) == edk_read) == same_data_key);
-  };
-  const auto report = test::open_store(hook)->rotate();
-  CHECK(report.rewritten == 1);
-  CHECK(report.skipped_changed == 0);
-  CHECK(report.failed == 0);
-
-  auto k2_only = test::open_store(test::keyring("k2", {"k2"}));
-  const auto read = k2_only->get(id, datahub::Secrets::reveal);
-  CHECK(read.key_id == "k2");
-  REQUIRE(read.details.find_string("password"));
-  CHECK(*read.details.find_string("password") == "edited-between-read-and-write");
-}
-
-namespace {
-
-// A provider whose primary key id alternates between k1 and k2 from one call to the next,
-// as a host's may while it makes a new key primary.
-class AlternatingPrimary : public datahub::KeyProvider {
- public:
-  std::string primary_key_id() const override { return calls_++ % 2 ? "k2" : "k1"; }
-  datahub::Bytes wrap(const std::string& kid, const datahub::SecretBytes& dek, const datahub::Bytes& aad) const override {
-    return inner_->wrap(kid, dek, aad);
-  }
-  datahub::SecretBytes unwrap(const std::string& kid, const datahub::Bytes& edk, const datahub::Bytes& aad) const override {
-    return inner_->unwrap(kid, edk, aad);
-  }
-
- private:
-  std::shared_ptr<datahub::StaticKeyring> inner_ = test::keyring("k1", {"k1", "k2"});
-  mutable std::atomic<int> calls_{0};
-};
-
-std::string stored_kid(std::int64_t id) {
-  std::string kid;
-  test::admin() << "SELECT connection_details->>'kid' FROM database_connections WHERE id = :id", soci::use(id),
-      soci::into(kid);
-  return kid;
-}
-
-}  // namespace
-
-TEST_CASE("create, create_many and update report the key each record was sealed under") {
-  test::clear_table();
-  auto store = test::open_store(std::make_shared<AlternatingPrimary>());
-  std::set<std::string> seen;
-  for (int i = 0; i < 4; ++i) {
-    const auto c = store->create(test::sample("sealed " + std::to_string(i)), "tester");
-    CHECK(c.key_id == stored_kid(c.id));
-    seen.insert(c.key_id);
-    datahub::ConnectionPatch p;
-    p.details.set("password", "changed-" + std::to_string(i));
-    const auto updated = store->force_update(c.id, p, "tester");
-    CHECK(updated.key_id == stored_kid(c.id));
-    seen.insert(updated.key_id);
-  }
-  for (const auto& c : store->create_many(samples_named("sealed in bulk ", 5), "tester")) {
-    CHECK(c.key_id == stored_kid(c.id));
-    seen.insert(c.key_id);
-  }
-  CHECK(seen.size() == 2);  // the provider really did answer both ways
 }

@@ -80,6 +80,13 @@ void clear_table() {
   admin() << "DELETE FROM database_connections";
 }
 
+std::string stored(std::int64_t id, const std::string& expression) {
+  std::string text;
+  admin() << "SELECT CAST(" + expression + " AS text) FROM database_connections WHERE id = :id", soci::use(id),
+      soci::into(text);
+  return text;
+}
+
 datahub::NewConnection sample(const std::string& name, const std::string& password) {
   datahub::NewConnection c;
   c.name = name;
@@ -88,6 +95,12 @@ datahub::NewConnection sample(const std::string& name, const std::string& passwo
       .set("username", "app_user").set("password", password);
   c.tags = {"test"};
   return c;
+}
+
+std::vector<datahub::NewConnection> samples(const std::string& prefix, int n) {
+  std::vector<datahub::NewConnection> out;
+  for (int i = 0; i < n; ++i) out.push_back(sample(prefix + std::to_string(i)));
+  return out;
 }
 
 std::string run(const std::string& command) {

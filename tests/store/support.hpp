@@ -7,6 +7,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace test {
 
@@ -27,9 +28,13 @@ std::unique_ptr<datahub::ConnectionStore> open_store(std::shared_ptr<const datah
 soci::session& admin();
 long long row_count();
 void clear_table();
+// The text of a SQL `expression` over row `id`, read through admin(): what is stored.
+std::string stored(std::int64_t id, const std::string& expression);
 
 // A valid POSTGRESQL connection with a recognizable password.
 datahub::NewConnection sample(const std::string& name, const std::string& password = "Pa55-word-MARKER");
+// n samples named prefix0, prefix1, ...
+std::vector<datahub::NewConnection> samples(const std::string& prefix, int n);
 
 // A CHECK constraint on database_connections refusing rows named `refused_name`, dropped
 // again when this goes out of scope: makes the server reject one row of a statement.

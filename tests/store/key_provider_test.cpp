@@ -1,0 +1,159 @@
+// The store as a host's key provider sees it: the DEK cache's calls, a provider that acts
+// between a rotation's read and write, and one whose primary key changes from call to call.
+#include "store/support.hpp"
+
+#include <doctest/doctest.h>
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <set>
+
+namespace {
+
+// Forwards every call to a StaticKeyring; each test provider overrides what it watches.
+class ForwardingProvider : public datahub::KeyProvider {
+ public:
+  explicit ForwardingProvider(std::shared_ptr<datahub::StaticKeyring> inner) : inner_(std::move(inner)) {}
+  std::string primary_key_id() const override { return inner_->primary_key_id(); }
+  datahub::Bytes wrap(const std::string& kid, const datahub::SecretBytes& dek, const datahub::Bytes& aad) const override {
+    return inner_->wrap(kid, dek, aad);
+  }
+  datahub::SecretBytes unwrap(const std::string& kid, const datahub::Bytes& edk, const datahub::Bytes& aad) const override {
+    return inner_->unwrap(kid, edk, aad);
+  }
+
+ private:
+  std::shared_ptr<datahub::StaticKeyring> inner_;
+};
+
+// Counts the provider calls, to see the DEK cache at work.
+class CountingProvider : public ForwardingProvider {
+ public:
+  using ForwardingProvider::ForwardingProvider;
+  datahub::Bytes wrap(const std::string& kid, const datahub::SecretBytes& dek, const datahub::Bytes& aad) const override {
+    ++wraps;
+    return ForwardingProvider::wrap(kid, dek, aad);
+  }
+  datahub::SecretBytes unwrap(const std::string& kid, const datahub::Bytes& edk, const datahub::Bytes& aad) const override {
+    ++unwraps;
+    return ForwardingProvider::unwrap(kid, edk, aad);
+  }
+  mutable std::atomic<int> wraps{0}, unwraps{0};
+};
+
+// Runs `before_first_wrap` once, inside its first wrap(): for a re-wrap, that is after the
+// rotation read the row and before it writes it back.
+class WrapHook : public ForwardingProvider {
+ public:
+  using ForwardingProvider::ForwardingProvider;
+  datahub::Bytes wrap(const std::string& kid, const datahub::SecretBytes& dek, const datahub::Bytes& aad) const override {
+    if (!hooked_.exchange(true) && before_first_wrap) before_first_wrap();
+    return ForwardingProvider::wrap(kid, dek, aad);
+  }
+  std::function<void()> before_first_wrap;
+
+ private:
+  mutable std::atomic<bool> hooked_{false};
+};
+
+// Its primary key id alternates between k1 and k2 from one call to the next, as a host's
+// may while it makes a new key primary.
+class AlternatingPrimary : public ForwardingProvider {
+ public:
+  AlternatingPrimary() : ForwardingProvider(test::keyring("k1", {"k1", "k2"})) {}
+  std::string primary_key_id() const override { return calls_++ % 2 ? "k2" : "k1"; }
+
+ private:
+  mutable std::atomic<int> calls_{0};
+};
+
+std::string stored_kid(std::int64_t id) { return test::stored(id, "connection_details->>'kid'"); }
+std::string stored_edk(std::int64_t id) { return test::stored(id, "connection_details->>'edk'"); }
+
+}  // namespace
+
+TEST_CASE("the DEK cache reuses a data key up to its use limit, each record still its own content key") {
+  test::clear_table();
+  auto provider = std::make_shared<CountingProvider>(test::keyring());
+  datahub::StoreOptions options;
+  options.database = test::database();
+  options.keys = provider;
+  options.dek_cache.ttl = std::chrono::seconds(60);
+  options.dek_cache.max_uses = 3;
+  datahub::ConnectionStore store(options);
+  std::vector<std::int64_t> ids;
+  for (int i = 0; i < 7; ++i) ids.push_back(store.create(test::sample("cached " + std::to_string(i), "pw" + std::to_string(i)), "t").id);
+  CHECK(provider->wraps == 3);  // uses 1-3, 4-6, 7
+
+  std::set<std::string> edks, mids;
+  for (auto id : ids) {
+    edks.insert(stored_edk(id));
+    mids.insert(test::stored(id, "connection_details->>'mid'"));
+  }
+  CHECK(edks.size() == 3);
+  CHECK(mids.size() == 7);
+  for (std::size_t i = 0; i < ids.size(); ++i)
+    CHECK(*store.get(ids[i], datahub::Secrets::reveal).details.find_string("password") == "pw" + std::to_string(i));
+  CHECK(provider->unwraps == 3);  // one per distinct wrapped DEK
+  CHECK(test::open_store(test::keyring())->verify().failed.empty());  // no cache needed to read
+}
+
+TEST_CASE("an edit between a re-wrap's read and its write is kept") {
+  test::clear_table();
+  // The editor seals under k1. With a DEK cache its edit reuses the row's data key, so the
+  // wrapped key stays the same and only the ciphertext changes: the re-wrap's write goes
+  // through, and must leave the edit readable. Without one the edit brings a new wrapped
+  // key: the write skips the row, and the retry re-wraps the edited row.
+  datahub::StoreOptions editor_options;
+  editor_options.database = test::database();
+  editor_options.keys = test::keyring("k1", {"k1"});
+  bool same_data_key = false;
+  SUBCASE("the edit keeps the data key (DEK cache)") {
+    same_data_key = true;
+    editor_options.dek_cache.ttl = std::chrono::seconds(60);
+  }
+  SUBCASE("the edit brings a new data key") {}
+  datahub::ConnectionStore editor(editor_options);
+  const auto id = editor.create(test::sample("edited mid-rotation", "before-rotation"), "editor").id;
+  const std::string edk_read = stored_edk(id);
+
+  auto hook = std::make_shared<WrapHook>(test::keyring("k2", {"k1", "k2"}));
+  hook->before_first_wrap = [&] {
+    datahub::ConnectionPatch p;
+    p.details.set("password", "edited-between-read-and-write");
+    editor.force_update(id, p, "editor");
+    CHECK((stored_edk(id) == edk_read) == same_data_key);
+  };
+  const auto report = test::open_store(hook)->rotate();
+  CHECK(report.rewritten == 1);
+  CHECK(report.skipped_changed == 0);
+  CHECK(report.failed == 0);
+
+  auto k2_only = test::open_store(test::keyring("k2", {"k2"}));
+  const auto read = k2_only->get(id, datahub::Secrets::reveal);
+  CHECK(read.key_id == "k2");
+  REQUIRE(read.details.find_string("password"));
+  CHECK(*read.details.find_string("password") == "edited-between-read-and-write");
+}
+
+TEST_CASE("create, create_many and update report the key each record was sealed under") {
+  test::clear_table();
+  auto store = test::open_store(std::make_shared<AlternatingPrimary>());
+  std::set<std::string> seen;
+  for (int i = 0; i < 4; ++i) {
+    const auto c = store->create(test::sample("sealed " + std::to_string(i)), "tester");
+    CHECK(c.key_id == stored_kid(c.id));
+    seen.insert(c.key_id);
+    datahub::ConnectionPatch p;
+    p.details.set("password", "changed-" + std::to_string(i));
+    const auto updated = store->force_update(c.id, p, "tester");
+    CHECK(updated.key_id == stored_kid(c.id));
+    seen.insert(updated.key_id);
+  }
+  for (const auto& c : store->create_many(test::samples("sealed in bulk ", 5), "tester")) {
+    CHECK(c.key_id == stored_kid(c.id));
+    seen.insert(c.key_id);
+  }
+  CHECK(seen.size() == 2);  // the provider really did answer both ways
+}
