@@ -130,6 +130,19 @@ def test_lone_surrogate_is_invalid_argument(store, prefix):
         store.create(sample(prefix + "\udc00"), "t")
 
 
+def test_nul_in_a_str_argument_is_invalid_argument(store, prefix, database):
+    # A C string ends at the first NUL: "alice\0mallory" used to be stored as "alice", and a
+    # config text was read up to its NUL with the rest ignored.
+    with pytest.raises(dhc.InvalidArgumentError, match="actor"):
+        store.create(sample(prefix + "n"), "alice\0mallory")
+    assert list(store.iter(name_prefix=prefix)) == []
+    store.create(sample(prefix + "n"), "t")
+    with pytest.raises(dhc.InvalidArgumentError, match="name"):
+        store.find_by_name(prefix + "n\0anything")
+    with pytest.raises(dhc.InvalidArgumentError, match="config"):
+        dhc.Store(json.dumps(static_config(database)) + "\0trailing text")
+
+
 def test_wrong_python_types(store):
     with pytest.raises(TypeError):
         store.get("1")

@@ -31,6 +31,8 @@ def version() -> str:
 def _text(value: str, what: str) -> bytes:
     if not isinstance(value, str):
         raise TypeError(f"{what} must be a str, not {type(value).__name__}")
+    if "\0" in value:  # C would read only up to the NUL: the rest would be dropped silently
+        raise InvalidArgumentError(f"{what}: must not contain NUL characters")
     try:
         return value.encode("utf-8")
     except UnicodeEncodeError:
