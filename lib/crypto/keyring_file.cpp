@@ -28,26 +28,46 @@ class FileDescriptor {
   explicit FileDescriptor(int fd) : fd_(fd) {}
   FileDescriptor(const FileDescriptor&) = delete;
   FileDescriptor& operator=(const FileDescriptor&) = delete;
-  ~FileDescriptor() { ::close(fd_); }
+  ~FileDescriptor() {
+    if (fd_ >= 0) ::close(fd_);
+  }
   int get() const { return fd_; }
 
  private:
   int fd_;
 };
 
+[[noreturn]] void throw_cannot_open(const std::string& path) {
+  const int error = errno;
+  throw InvalidArgument(path, std::string("cannot open keyring file: ") + std::strerror(error));
+}
+
+// Anything but a regular file is refused before it is opened: opening a device can do
+// something (a watchdog, a tape). No symlink is followed.
 FileDescriptor open_keyring(const std::string& path) {
-  // Anything but a regular file is refused before it is opened: opening a device can do
-  // something (a watchdog, a tape). fstat checks again once it is open, in case the path
-  // was swapped meanwhile; O_NONBLOCK keeps a FIFO swapped in then from waiting for a
-  // writer. Reads of a regular file ignore the flag. No symlink is followed.
+#ifdef O_PATH
+  // Linux: an O_PATH descriptor pins the inode without opening it (no driver is called).
+  // Once fstat shows a regular file, that very inode is opened through /proc, so the path
+  // cannot be swapped between the check and the open.
+  const FileDescriptor pinned(::open(path.c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC));
+  if (pinned.get() < 0) throw_cannot_open(path);
   struct stat st {};
-  if (::lstat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode))
+  if (::fstat(pinned.get(), &st) != 0 || !S_ISREG(st.st_mode))
+    throw InvalidArgument(path, "keyring is not a regular file");
+  const std::string same_inode = "/proc/self/fd/" + std::to_string(pinned.get());
+  const int reopened = ::open(same_inode.c_str(), O_RDONLY | O_CLOEXEC);
+  if (reopened >= 0) return FileDescriptor(reopened);
+  if (errno != ENOENT) throw_cannot_open(path);
+  // No /proc mounted: the check-then-open below.
+#endif
+  // lstat first, fstat again once open (private_regular_file_size). A device swapped in
+  // between the two would be opened once; O_NONBLOCK keeps a FIFO from waiting for a
+  // writer. Reads of a regular file ignore the flag.
+  struct stat before {};
+  if (::lstat(path.c_str(), &before) == 0 && !S_ISREG(before.st_mode))
     throw InvalidArgument(path, "keyring is not a regular file");
   const int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOFOLLOW);
-  if (fd < 0) {
-    const int error = errno;
-    throw InvalidArgument(path, std::string("cannot open keyring file: ") + std::strerror(error));
-  }
+  if (fd < 0) throw_cannot_open(path);
   return FileDescriptor(fd);
 }
 

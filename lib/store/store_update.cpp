@@ -61,13 +61,13 @@ Connection ConnectionStore::Impl::update(std::int64_t id, const ConnectionPatch&
     crypto::Envelope envelope;
     Details details = codec.open(row.envelope, row.id, &envelope);
     const bool details_changed = !patch.details.empty() || !patch.details_remove.empty();
-    const bool stale = envelope.kid != crypto::checked_primary_key_id(codec.keys());
     if (details_changed) {
       const ConnectionType& type = connection_type(row.type);
       details = type.validate(merge_details(std::move(details), patch, type));
     }
-    // A stale row is re-sealed under the primary key on its next write.
-    const bool reseal = details_changed || stale;
+    // A stale row is re-sealed under the primary key on its next write. (Changed details
+    // are re-sealed anyway: the provider is then asked for its primary once, by the seal.)
+    const bool reseal = details_changed || envelope.kid != crypto::checked_primary_key_id(codec.keys());
     std::string sealed_kid = envelope.kid;
     std::string new_envelope = reseal ? codec.seal(details, row.id, &sealed_kid) : row.envelope;
 

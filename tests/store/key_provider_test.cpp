@@ -31,6 +31,10 @@ class ForwardingProvider : public datahub::KeyProvider {
 class CountingProvider : public ForwardingProvider {
  public:
   using ForwardingProvider::ForwardingProvider;
+  std::string primary_key_id() const override {
+    ++primaries;
+    return ForwardingProvider::primary_key_id();
+  }
   datahub::Bytes wrap(const std::string& kid, const datahub::SecretBytes& dek, const datahub::Bytes& aad) const override {
     ++wraps;
     return ForwardingProvider::wrap(kid, dek, aad);
@@ -39,7 +43,7 @@ class CountingProvider : public ForwardingProvider {
     ++unwraps;
     return ForwardingProvider::unwrap(kid, edk, aad);
   }
-  mutable std::atomic<int> wraps{0}, unwraps{0};
+  mutable std::atomic<int> primaries{0}, wraps{0}, unwraps{0};
 };
 
 // Runs `before_first_wrap` once, inside its first wrap(): for a re-wrap, that is after the
@@ -156,4 +160,26 @@ TEST_CASE("create, create_many and update report the key each record was sealed 
     seen.insert(c.key_id);
   }
   CHECK(seen.size() == 2);  // the provider really did answer both ways
+}
+
+TEST_CASE("a write asks the provider for its primary key id once") {
+  test::clear_table();
+  auto keys = std::make_shared<CountingProvider>(test::keyring("k1", {"k1"}));
+  auto store = test::open_store(keys);
+  keys->primaries = 0;
+  const auto c = store->create(test::sample("asked once"), "tester");
+  CHECK(keys->primaries == 1);
+
+  keys->primaries = 0;
+  datahub::ConnectionPatch new_password;  // re-sealed: the seal asks
+  new_password.details.set("password", "changed");
+  store->force_update(c.id, new_password, "tester");
+  CHECK(keys->primaries == 1);
+
+  keys->primaries = 0;
+  datahub::ConnectionPatch new_name;  // not re-sealed: asked only whether the row is stale
+  new_name.name = "renamed";
+  store->force_update(c.id, new_name, "tester");
+  CHECK(keys->primaries == 1);
+  CHECK(store->get(c.id).name == "renamed");
 }
