@@ -169,6 +169,54 @@ def test_for_each_bad_arguments(store, prefix):
         store.for_each(lambda c: None, bogus=1)
 
 
+def test_close_from_fn_takes_effect_when_for_each_returns(store, database, prefix):
+    # close() used to free the handle under the running C call (a use after free).
+    store.create_many([sample(f"{prefix}{i}") for i in range(4)], "t")
+    other = dhc.Store({**keyring_config(database, "solo", {"solo": fresh_key()}), "pool_size": 1})
+    seen, nested = [], []
+
+    def fn(record):
+        seen.append(record["id"])
+        if len(seen) == 2:
+            other.close()
+        if len(seen) >= 2:
+            try:
+                other.list(name_prefix=prefix)
+            except ValueError as exc:  # closed for new calls at once
+                nested.append(exc)
+
+    other.for_each(fn, name_prefix=prefix, limit=1)
+    assert len(seen) == 4 and len(nested) == 3
+    with pytest.raises(ValueError):
+        other.list(name_prefix=prefix)
+    other.close()  # still idempotent
+
+
+def test_close_from_another_thread_waits_for_the_call_in_progress(store, database, prefix):
+    store.create_many([sample(f"{prefix}{i}") for i in range(3)], "t")
+    other = dhc.Store(keyring_config(database, "solo", {"solo": fresh_key()}))
+    inside, closed = threading.Event(), threading.Event()
+    seen = []
+
+    def fn(record):
+        seen.append(record["id"])
+        inside.set()
+        assert closed.wait(10)
+
+    def close_meanwhile():
+        assert inside.wait(10)
+        other.close()
+        closed.set()
+
+    closer = threading.Thread(target=close_meanwhile)
+    closer.start()
+    other.for_each(fn, name_prefix=prefix, limit=1)
+    closer.join()
+    assert len(seen) == 3
+    with pytest.raises(ValueError):
+        other.keys_census()
+
+
 # --- keys
 
 def test_rotation_moves_every_row_to_the_new_primary(keyring, prefix):

@@ -100,6 +100,8 @@ class Store:
         must not have "keys"."""
         text = _text(config, "config") if isinstance(config, str) else _json(config, "config")
         self._lock = threading.Lock()
+        self._calls = 0  # C calls in progress on the handle
+        self._closing = False
         self._adapter = CallbackAdapter(key_provider) if key_provider is not None else None
         handle = ctypes.c_void_p()
         if self._adapter is None:
@@ -124,49 +126,72 @@ class Store:
                 pass
 
     def close(self) -> None:
-        """Closes the store. Idempotent. No other thread may be using it."""
+        """Closes the store. Idempotent. Calls in progress (on other threads, or the one a
+        for_each or progress callback runs in) finish first: the last of them closes the
+        store as it returns; new calls raise ValueError at once."""
         with self._lock:
-            handle, self._handle = self._handle, None
+            self._closing = True
+            handle = self._take_if_idle()
+        self._close_handle(handle)
+
+    def _take_if_idle(self) -> Optional[ctypes.c_void_p]:
+        # Under self._lock. The handle to close, once no C call is using it.
+        if self._calls:
+            return None
+        handle, self._handle = self._handle, None
+        return handle
+
+    def _close_handle(self, handle: Optional[ctypes.c_void_p]) -> None:
         if handle:
             _lib.lib.dhc_store_close(handle)
-        # Only now may the ctypes callbacks go: the library called them until close.
-        self._adapter = None
+            # Only now may the ctypes callbacks go: the library called them until close.
+            self._adapter = None
 
-    def _h(self) -> ctypes.c_void_p:
-        handle = self._handle
-        if not handle:
-            raise ValueError("operation on a closed Store")
-        return handle
+    def _check(self, fn, *args) -> None:
+        """_lib.check(fn, handle, *args), holding the handle open meanwhile: freeing it
+        under a running C call (a close() from a callback or another thread) would be a
+        use after free."""
+        with self._lock:
+            handle = self._handle
+            if not handle or self._closing:
+                raise ValueError("operation on a closed Store")
+            self._calls += 1
+        try:
+            _lib.check(fn, handle, *args)
+        finally:
+            with self._lock:
+                self._calls -= 1
+                handle = self._take_if_idle() if self._closing else None
+            self._close_handle(handle)
 
     def _call_text(self, fn, *args) -> str:
         out = ctypes.c_void_p()
-        _lib.check(fn, self._h(), *args, ctypes.byref(out))
+        self._check(fn, *args, ctypes.byref(out))
         return _lib.take_string(out).decode("utf-8")
 
     def _call_json(self, fn, *args) -> Any:
         out = ctypes.c_void_p()
-        _lib.check(fn, self._h(), *args, ctypes.byref(out))
+        self._check(fn, *args, ctypes.byref(out))
         return json.loads(_lib.take_string(out))
 
     # --- schema
     def migrate(self) -> None:
         """Applies every pending schema migration. Idempotent."""
-        _lib.check(_lib.lib.dhc_schema_migrate, self._h())
+        self._check(_lib.lib.dhc_schema_migrate)
 
     def schema_status(self) -> Dict[str, int]:
         """{"current_version": n, "latest_version": m}."""
         current, latest = ctypes.c_int(), ctypes.c_int()
-        _lib.check(_lib.lib.dhc_schema_status, self._h(), ctypes.byref(current),
-                   ctypes.byref(latest))
+        self._check(_lib.lib.dhc_schema_status, ctypes.byref(current), ctypes.byref(latest))
         return {"current_version": current.value, "latest_version": latest.value}
 
     def rollback_indexes(self) -> None:
         """Drops the indexes, keeps the table and its rows."""
-        _lib.check(_lib.lib.dhc_schema_rollback_indexes, self._h())
+        self._check(_lib.lib.dhc_schema_rollback_indexes)
 
     def drop_table(self) -> None:
         """DESTROYS DATA: drops the table and every row in it."""
-        _lib.check(_lib.lib.dhc_schema_drop_table, self._h())
+        self._check(_lib.lib.dhc_schema_drop_table)
 
     # --- connections
     def create(self, connection: Dict[str, Any], actor: str) -> Dict[str, Any]:
@@ -223,11 +248,12 @@ class Store:
         stop (anything else goes on). An exception raised by fn stops the iteration and is
         re-raised here, after the C call has returned. Records that cannot be opened come
         with "error", as in list(). fn runs on the calling thread, between pages no session
-        is held: it may call other methods of this store, but not close()."""
+        is held: it may call other methods of this store; a close() from fn takes effect
+        when for_each returns."""
         callback = _JsonCallback(fn, "fn")
         try:
-            _lib.check(_lib.lib.dhc_connection_for_each, self._h(), _json(filters, "filters"),
-                       _REVEAL if reveal else 0, callback.c, None)
+            self._check(_lib.lib.dhc_connection_for_each, _json(filters, "filters"),
+                        _REVEAL if reveal else 0, callback.c, None)
         finally:
             callback.raise_pending()
 
@@ -259,7 +285,7 @@ class Store:
 
     def delete(self, id: int) -> None:
         """Deletes a record; NotFoundError when there is none."""
-        _lib.check(_lib.lib.dhc_connection_delete, self._h(), _id(id))
+        self._check(_lib.lib.dhc_connection_delete, _id(id))
 
     # --- keys
     def keys_census(self) -> Dict[str, Any]:
