@@ -91,6 +91,35 @@ def test_an_exception_in_a_callback_is_key_unavailable(database, prefix):
         assert s.list(name_prefix=prefix)["items"] == []
 
 
+class ReturnsAnInt(HmacKeyProvider):
+    """A provider bug: an int where bytes belong (bytes(48) is 48 zero bytes)."""
+
+    def __init__(self, keys, primary, broken):
+        super().__init__(keys, primary)
+        self.broken = broken
+
+    def wrap(self, key_id, dek, aad):
+        return 48 if self.broken == "wrap" else super().wrap(key_id, dek, aad)
+
+    def unwrap(self, key_id, edk, aad):
+        return 32 if self.broken == "unwrap" else super().unwrap(key_id, edk, aad)
+
+
+def test_a_provider_returning_an_int_is_key_unavailable(database, prefix):
+    # wrap() returning 48 used to store 48 zero bytes as the row's wrapped key: created,
+    # and never readable again.
+    keys = {"k-int": os.urandom(32)}
+    with open_store(database, ReturnsAnInt(keys, "k-int", "wrap")) as s:
+        with pytest.raises(dhc.KeyUnavailableError):
+            s.create(sample(prefix + "w"), "t")
+        assert s.list(name_prefix=prefix)["items"] == []
+    with open_store(database, ReturnsAnInt(keys, "k-int", "unwrap")) as s:
+        c = s.create(sample(prefix + "u"), "t")
+        with pytest.raises(dhc.KeyUnavailableError):  # not a data key of zeros
+            s.get(c["id"], reveal=True)
+        s.delete(c["id"])
+
+
 def test_keys_and_a_provider_together_are_refused(database):
     with pytest.raises(dhc.InvalidArgumentError, match="keys"):
         dhc.Store({"database": database, "keys": {"provider": "env"}}, key_provider=Exploding())

@@ -41,6 +41,13 @@ def _copy_out(data: bytes, out: int, cap: int, out_len) -> int:
     return Code.OK
 
 
+def _bytes(result, op: str) -> bytes:
+    # bytes(n) of an int n would be n zero bytes: a wrap of nothing, stored as the row's key.
+    if not isinstance(result, (bytes, bytearray, memoryview)):
+        raise TypeError(f"{op}() must return bytes, not {type(result).__name__}")
+    return bytes(result)
+
+
 def _failed(op: str, exc: BaseException) -> int:
     # The exception's text may come from a KMS client; keep it out of the default log level.
     _log.warning("key provider %s raised %s", op, type(exc).__name__)
@@ -71,7 +78,7 @@ class CallbackAdapter:
         try:
             result = self.provider.wrap(key_id.decode("utf-8"), ctypes.string_at(dek, dek_len),
                                         ctypes.string_at(aad, aad_len))
-            return _copy_out(bytes(result), out, cap, out_len)
+            return _copy_out(_bytes(result, "wrap"), out, cap, out_len)
         except BaseException as exc:  # noqa: B902
             return _failed("wrap", exc)
 
@@ -79,7 +86,7 @@ class CallbackAdapter:
         try:
             result = self.provider.unwrap(key_id.decode("utf-8"), ctypes.string_at(edk, edk_len),
                                           ctypes.string_at(aad, aad_len))
-            return _copy_out(bytes(result), out, cap, out_len)
+            return _copy_out(_bytes(result, "unwrap"), out, cap, out_len)
         except BaseException as exc:  # noqa: B902
             return _failed("unwrap", exc)
 
