@@ -81,6 +81,15 @@ def test_update_accepts_a_datetime(store, prefix):
     assert store.update(c["id"], {"name": prefix + "d2"}, "t", expected_updated_at=when)["name"] == prefix + "d2"
 
 
+def test_update_with_an_out_of_range_datetime_is_invalid_argument(store, prefix):
+    c = store.create(sample(prefix + "o"), "t")
+    for when in (datetime.datetime.min.replace(tzinfo=datetime.timezone(datetime.timedelta(hours=5))),
+                 datetime.datetime.max.replace(tzinfo=datetime.timezone(datetime.timedelta(hours=-5)))):
+        with pytest.raises(dhc.InvalidArgumentError):  # was OverflowError
+            store.update(c["id"], {"name": prefix + "p"}, "t", expected_updated_at=when)
+    assert store.get(c["id"])["name"] == prefix + "o"
+
+
 def test_update_needs_expected_updated_at_or_force(store, prefix):
     c = store.create(sample(prefix + "f"), "t")
     with pytest.raises(dhc.InvalidArgumentError):

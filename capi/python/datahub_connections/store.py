@@ -55,7 +55,11 @@ def _timestamp(value: Union[str, datetime.datetime]) -> str:
     if isinstance(value, datetime.datetime):
         if value.tzinfo is None:
             raise InvalidArgumentError("expected_updated_at: datetime must be timezone-aware")
-        return value.astimezone(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        try:
+            value = value.astimezone(datetime.timezone.utc)
+        except OverflowError:  # e.g. year 1 at UTC+5: before datetime.min in UTC
+            raise InvalidArgumentError("expected_updated_at: out of range") from None
+        return value.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
     return value
 
 
