@@ -67,9 +67,9 @@ func open(config any, provider *cgo.Handle) (*Store, error) {
 func configText(config any) (string, error) {
 	switch c := config.(type) {
 	case string:
-		return c, nil
+		return c, checkNUL("config", c)
 	case []byte:
-		return string(c), nil
+		return string(c), checkNUL("config", string(c))
 	default:
 		b, err := json.Marshal(c)
 		if err != nil {
@@ -112,10 +112,18 @@ func takeError(code C.dhc_code, e *C.dhc_error) error {
 
 // cText copies a Go string to C, refusing what C would silently truncate.
 func cText(field, s string) (*C.char, error) {
-	if strings.IndexByte(s, 0) >= 0 {
-		return nil, invalid(field, "must not contain NUL characters")
+	if err := checkNUL(field, s); err != nil {
+		return nil, err
 	}
 	return C.CString(s), nil
+}
+
+// checkNUL refuses a NUL byte: C would read the text only up to it.
+func checkNUL(field, s string) error {
+	if strings.IndexByte(s, 0) >= 0 {
+		return invalid(field, "must not contain NUL characters")
+	}
+	return nil
 }
 
 // freeSecret wipes then frees a C copy of text that may hold a password.

@@ -1,6 +1,7 @@
 package connections_test
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -121,6 +122,23 @@ func TestBadInputIsInvalidArgument(t *testing.T) {
 	}
 	if _, err := connections.Open(`{"database": "x", "colour": "red"}`); !errors.Is(err, connections.ErrInvalidArgument) {
 		t.Errorf("config: %v", err)
+	}
+}
+
+// A config text is a C string: it used to be read up to a NUL, the rest silently ignored.
+func TestConfigTextWithANULIsInvalidArgument(t *testing.T) {
+	good, err := json.Marshal(staticConfig(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, config := range []any{string(good) + "\x00trailing", append(good, 0, '}')} {
+		s, err := connections.Open(config)
+		if s != nil {
+			s.Close()
+		}
+		if !errors.Is(err, connections.ErrInvalidArgument) || !strings.Contains(err.Error(), "NUL") {
+			t.Errorf("%T config with a NUL: %v", config, err)
+		}
 	}
 }
 
