@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	connections "datahub.example/connections"
 )
@@ -439,5 +440,61 @@ func TestBulkAndKeyCallsOnAClosedStore(t *testing.T) {
 	}
 	if err := s.ForEach(connections.Query{}, connections.Redact, func(*connections.Connection) error { return nil }); !errors.Is(err, connections.ErrInvalidArgument) {
 		t.Errorf("for each: %v", err)
+	}
+}
+
+// A ForEach callback calling the store while another goroutine is in Close used to
+// deadlock: the callback's call queued behind Close, which waited for ForEach.
+func TestCloseWhileAForEachCallbackUsesTheStore(t *testing.T) {
+	config, p := staticConfig(t), prefix(t)
+	owner, err := connections.Open(config) // writes and deletes the rows; s is the one closed
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cleanup(t, owner, p); owner.Close() })
+	if _, err := owner.CreateMany(samples(p, 3), "t"); err != nil {
+		t.Fatal(err)
+	}
+	s, err := connections.Open(config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed := make(chan struct{})
+	done := make(chan error, 1)
+	seen := 0
+	go func() {
+		done <- s.ForEach(connections.Query{NamePrefix: p, Limit: 1}, connections.Redact, func(c *connections.Connection) error {
+			seen++
+			if seen > 1 {
+				return nil
+			}
+			go func() { s.Close(); close(closed) }()
+			// Until Close is waiting, the nested call succeeds; then it must fail, not block.
+			for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); {
+				if _, err := s.Get(c.ID, connections.Redact); err != nil {
+					if !errors.Is(err, connections.ErrInvalidArgument) {
+						return fmt.Errorf("nested call: %w", err)
+					}
+					return nil
+				}
+			}
+			return errors.New("Close never began")
+		})
+	}()
+	select {
+	case err := <-done:
+		if err != nil || seen != 3 {
+			t.Fatalf("ForEach: %v after %d records", err, seen)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("deadlock: ForEach's callback and Close wait for each other") // s stays stuck
+	}
+	select {
+	case <-closed:
+	case <-time.After(30 * time.Second):
+		t.Fatal("Close did not return after ForEach did")
+	}
+	if _, err := s.KeysCensus(); !errors.Is(err, connections.ErrInvalidArgument) {
+		t.Errorf("after Close: %v", err)
 	}
 }

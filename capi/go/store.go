@@ -33,8 +33,14 @@ func Version() string { return C.GoString(C.dhc_version()) }
 
 // Store is an open connection store.
 type Store struct {
-	mu     sync.RWMutex // calls hold it shared; Close holds it exclusively
-	handle *C.dhc_store
+	// Calls count themselves in calls; Close sets closing, which refuses new calls, and
+	// waits on idle for calls to drop to 0. (A sync.RWMutex deadlocked: a ForEach callback
+	// taking the read lock again queued behind a waiting Close, which waited for ForEach.)
+	mu      sync.Mutex
+	idle    sync.Cond // on mu: calls dropped to 0
+	calls   int
+	closing bool
+	handle  *C.dhc_store
 }
 
 // Open opens a store; config is dhc_store_open's JSON, as text or as a value that
@@ -61,7 +67,9 @@ func open(config any, provider *cgo.Handle) (*Store, error) {
 	if code != C.DHC_OK {
 		return nil, takeError(code, cerr)
 	}
-	return &Store{handle: h}, nil
+	s := &Store{handle: h}
+	s.idle.L = &s.mu
+	return s, nil
 }
 
 func configText(config any) (string, error) {
@@ -79,10 +87,15 @@ func configText(config any) (string, error) {
 	}
 }
 
-// Close closes the store, after waiting for calls in progress. Idempotent.
+// Close closes the store, after waiting for calls in progress; calls made meanwhile fail
+// (InvalidArgument, "store: closed"). Idempotent.
 func (s *Store) Close() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.closing = true
+	for s.calls > 0 {
+		s.idle.Wait()
+	}
 	if s.handle != nil {
 		C.dhc_store_close(s.handle)
 		s.handle = nil
@@ -92,12 +105,22 @@ func (s *Store) Close() error {
 
 // call runs fn with the C handle, holding the store open meanwhile.
 func (s *Store) call(fn func(h *C.dhc_store) error) error {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	if s.handle == nil {
+	s.mu.Lock()
+	h := s.handle
+	if h == nil || s.closing {
+		s.mu.Unlock()
 		return &Error{Code: InvalidArgument, Message: "store: closed"}
 	}
-	return fn(s.handle)
+	s.calls++
+	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		if s.calls--; s.calls == 0 {
+			s.idle.Broadcast()
+		}
+		s.mu.Unlock()
+	}()
+	return fn(h)
 }
 
 // takeError converts and frees a C error.
