@@ -1,7 +1,9 @@
 """The Python bindings over a real PostgreSQL: CRUD, paging, errors, threads."""
 
 import base64
+import copy
 import datetime
+import gc
 import json
 import os
 import threading
@@ -182,6 +184,16 @@ def test_closed_store(database):
     s.close()  # idempotent
     with pytest.raises(ValueError):
         s.migrate()
+
+
+def test_a_store_cannot_be_copied(database):
+    # copy.copy() shared the C handle: closing the copy freed the original's store.
+    with dhc.Store(static_config(database)) as s:
+        for how in (copy.copy, copy.deepcopy):
+            with pytest.raises(TypeError):
+                how(s)
+        gc.collect()
+        assert s.schema_status()["current_version"] >= 1
 
 
 def test_schema_status(store):

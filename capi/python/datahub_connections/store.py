@@ -115,6 +115,13 @@ class Store:
                        ctypes.byref(self._adapter.struct), ctypes.byref(handle))
         self._handle = handle
 
+    def __copy__(self):
+        # A copy would share the C handle, and each would close it: a use after free.
+        raise TypeError("a Store cannot be copied: share the object itself (it is thread-safe)")
+
+    def __deepcopy__(self, memo):
+        self.__copy__()
+
     def __enter__(self) -> "Store":
         return self
 
