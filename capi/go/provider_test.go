@@ -6,8 +6,10 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"runtime"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	connections "datahub.example/connections"
 )
@@ -140,3 +142,25 @@ type panicking struct{}
 func (panicking) PrimaryKeyID() (string, error)                 { return "boom", nil }
 func (panicking) Wrap(string, []byte, []byte) ([]byte, error)   { panic("KMS client bug") }
 func (panicking) Unwrap(string, []byte, []byte) ([]byte, error) { panic("KMS client bug") }
+
+// A Store dropped without Close used to keep its sessions, and its KeyProvider through
+// the provider's cgo.Handle, for the life of the process.
+func TestAStoreDroppedWithoutCloseIsClosedByTheCollector(t *testing.T) {
+	released := make(chan struct{})
+	func() {
+		p := &gcmProvider{primary: "k", keys: map[string][]byte{"k": randomKey(t)}}
+		runtime.SetFinalizer(p, func(*gcmProvider) { close(released) })
+		if _, err := connections.OpenWithKeyProvider(map[string]any{"database": database(t), "pool_size": 1}, p); err != nil {
+			t.Fatal(err)
+		}
+	}()
+	for i := 0; i < 100; i++ {
+		runtime.GC()
+		select {
+		case <-released:
+			return
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	t.Fatal("the dropped store was never closed: it still holds its KeyProvider")
+}

@@ -22,6 +22,7 @@ import "C"
 
 import (
 	"encoding/json"
+	"runtime"
 	"runtime/cgo"
 	"strings"
 	"sync"
@@ -69,6 +70,9 @@ func open(config any, provider *cgo.Handle) (*Store, error) {
 	}
 	s := &Store{handle: h}
 	s.idle.L = &s.mu
+	// A Store dropped without Close would keep its sessions (and its KeyProvider) for
+	// the life of the process. No call is in progress once it is unreachable.
+	runtime.SetFinalizer(s, (*Store).Close)
 	return s, nil
 }
 
