@@ -120,6 +120,35 @@ def test_a_provider_returning_an_int_is_key_unavailable(database, prefix):
         s.delete(c["id"])
 
 
+class Interrupted(HmacKeyProvider):
+    """Ctrl-C (or sys.exit()) arriving while a provider method runs, on the caller's thread."""
+
+    def __init__(self, keys, primary, raise_in):
+        super().__init__(keys, primary)
+        self.raise_in = raise_in
+
+    def wrap(self, key_id, dek, aad):
+        if self.raise_in:
+            raise self.raise_in()
+        return super().wrap(key_id, dek, aad)
+
+
+def test_a_keyboard_interrupt_in_a_provider_reaches_the_caller(database, prefix):
+    # It used to become KeyUnavailableError: a Ctrl-C swallowed by a retrying caller.
+    provider = Interrupted({"k-int": os.urandom(32)}, "k-int", KeyboardInterrupt)
+    with open_store(database, provider) as s:
+        with pytest.raises(KeyboardInterrupt) as info:
+            s.create(sample(prefix + "i"), "t")
+        assert isinstance(info.value.__context__, dhc.KeyUnavailableError)
+        provider.raise_in = SystemExit
+        with pytest.raises(SystemExit):
+            s.create_many([sample(prefix + "j")], "t")
+        provider.raise_in = None  # delivered once: the next call is unaffected
+        c = s.create(sample(prefix + "ok"), "t")
+        assert [x["id"] for x in s.list(name_prefix=prefix)["items"]] == [c["id"]]
+        s.delete(c["id"])
+
+
 def test_keys_and_a_provider_together_are_refused(database):
     with pytest.raises(dhc.InvalidArgumentError, match="keys"):
         dhc.Store({"database": database, "keys": {"provider": "env"}}, key_provider=Exploding())

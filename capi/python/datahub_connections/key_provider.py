@@ -3,13 +3,16 @@
 The store calls the methods from its own threads, concurrently (ctypes takes the GIL for
 each call), so they must be thread-safe. Whatever they raise is reported to the store's
 caller as KeyUnavailableError, or IntegrityError when unwrap() raises IntegrityError; it
-never crashes the process.
+never crashes the process. A KeyboardInterrupt or SystemExit raised on the caller's thread
+is re-raised to the caller once the C call has returned.
 """
 
 from __future__ import annotations
 
 import ctypes
 import logging
+import threading
+from typing import Optional
 
 from . import _lib
 from .errors import Code, IntegrityError
@@ -64,6 +67,7 @@ class CallbackAdapter:
     def __init__(self, provider: KeyProvider):
         self.provider = provider
         self.destroyed = False
+        self._interrupt = threading.local()  # see take_interrupt()
         self._callbacks = (_lib.PRIMARY_KEY_ID(self._primary), _lib.WRAP(self._wrap),
                            _lib.WRAP(self._unwrap), _lib.DESTROY(self._destroy))
         self.struct = _lib.KeyProviderStruct(1, None, *self._callbacks)
@@ -72,7 +76,7 @@ class CallbackAdapter:
         try:
             return _copy_out(self.provider.primary_key_id().encode("utf-8"), out, cap, out_len)
         except BaseException as exc:  # noqa: B902 - nothing may unwind into C
-            return _failed("primary_key_id", exc)
+            return self._failed("primary_key_id", exc)
 
     def _wrap(self, _user_data, key_id, dek, dek_len, aad, aad_len, out, cap, out_len):
         try:
@@ -80,7 +84,7 @@ class CallbackAdapter:
                                         ctypes.string_at(aad, aad_len))
             return _copy_out(_bytes(result, "wrap"), out, cap, out_len)
         except BaseException as exc:  # noqa: B902
-            return _failed("wrap", exc)
+            return self._failed("wrap", exc)
 
     def _unwrap(self, _user_data, key_id, edk, edk_len, aad, aad_len, out, cap, out_len):
         try:
@@ -88,7 +92,19 @@ class CallbackAdapter:
                                           ctypes.string_at(aad, aad_len))
             return _copy_out(_bytes(result, "unwrap"), out, cap, out_len)
         except BaseException as exc:  # noqa: B902
-            return _failed("unwrap", exc)
+            return self._failed("unwrap", exc)
+
+    def _failed(self, op: str, exc: BaseException) -> int:
+        if not isinstance(exc, Exception):  # KeyboardInterrupt, SystemExit: not a key failure
+            self._interrupt.exc = exc
+        return _failed(op, exc)
+
+    def take_interrupt(self) -> Optional[BaseException]:
+        """The KeyboardInterrupt or SystemExit a method raised on this thread, if any: the
+        C call failed with KEY_UNAVAILABLE, and the Store re-raises it once that returned
+        (a Ctrl-C arrives while Python code runs: in a provider method, often)."""
+        exc, self._interrupt.exc = getattr(self._interrupt, "exc", None), None
+        return exc
 
     def _destroy(self, _user_data):
         self.destroyed = True

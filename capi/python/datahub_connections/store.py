@@ -167,6 +167,7 @@ class Store:
             if not handle or self._closing:
                 raise ValueError("operation on a closed Store")
             self._calls += 1
+            adapter = self._adapter
         try:
             _lib.check(fn, handle, *args)
         finally:
@@ -174,6 +175,9 @@ class Store:
                 self._calls -= 1
                 handle = self._take_if_idle() if self._closing else None
             self._close_handle(handle)
+            interrupt = adapter.take_interrupt() if adapter is not None else None
+            if interrupt is not None:
+                raise interrupt
 
     def _call_text(self, fn, *args) -> str:
         out = ctypes.c_void_p()
