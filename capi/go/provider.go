@@ -39,9 +39,12 @@ import "runtime/cgo"
 type KeyProvider interface {
 	// PrimaryKeyID is the id new records are sealed under: an opaque label.
 	PrimaryKeyID() (string, error)
-	// Wrap encrypts dek under key keyID, bound to aad (authenticated, not secret).
+	// Wrap encrypts dek under key keyID, bound to aad (authenticated, not secret). dek and
+	// aad are only valid during the call (dek is wiped after it).
 	Wrap(keyID string, dek, aad []byte) ([]byte, error)
-	// Unwrap reverses Wrap. dek and aad are only valid during the call.
+	// Unwrap reverses Wrap. edk and aad are only valid during the call. The slice it
+	// returns is wiped once copied to the library: return a fresh one (a cache of data keys
+	// must return a copy, or its entry is zeroed and later reads fail with Integrity).
 	Unwrap(keyID string, edk, aad []byte) ([]byte, error)
 }
 
