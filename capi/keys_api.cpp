@@ -45,11 +45,16 @@ dhc_code rotate(dhc_store* store, const char* options_json, dhc_progress_callbac
     auto& s = dhc_capi::store_of(store);
     datahub::RotateOptions options = parse_rotate_options(options_json);
     datahub::RotateReport last;
+    bool stopped = false;
     if (progress) {
       options.progress = [&](const datahub::RotateReport& so_far) {
         last = so_far;
+        if (stopped) return;  // the final totals after a stop: counted, not shown again
         std::unique_ptr<char, void (*)(char*)> json(write_rotate_report(so_far), dhc_string_free);
-        if (progress(user_data, json.get()) != 0) throw StopRequested{};
+        if (progress(user_data, json.get()) != 0) {
+          stopped = true;
+          throw StopRequested{};
+        }
       };
     }
     try {

@@ -302,9 +302,10 @@ DHC_API dhc_code dhc_keys_rotate(dhc_store *store, const char *options_json,
 
 /* Called on the calling thread after every batch of dhc_keys_rotate_with_progress that
  * thread finished, with the report so far (the JSON shape above, valid only during the
- * call), and once more at the end if other workers finished batches after that. Return 0 to go on, anything else to stop the rotation: batches already written
- * stay written, and the call returns DHC_OK with the report so far (with workers > 1,
- * batches other workers finished after the stop are written but not counted in it). */
+ * call), and once more at the end if other workers finished batches after that. Return
+ * 0 to go on, anything else to stop the rotation: batches already written stay written,
+ * other workers finish the batch they hold, and the call returns DHC_OK with a report that
+ * counts every batch written. The callback is not called again after it asked to stop. */
 typedef int (*dhc_progress_callback)(void *user_data, const char *report_json);
 
 DHC_API dhc_code dhc_keys_rotate_with_progress(dhc_store *store, const char *options_json,

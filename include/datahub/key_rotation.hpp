@@ -55,7 +55,9 @@ struct RotateOptions {
   // Called on the calling thread after every batch it finished, with the totals of all
   // workers so far, and once more at the end if other workers finished batches after
   // that. An exception it throws stops the rotation (batches already written stay
-  // written; other workers finish the batch they hold) and propagates to the caller.
+  // written; other workers finish the batch they hold) and propagates to the caller;
+  // if other workers then wrote batches, it is first called once more with the final
+  // totals (an exception from that call is ignored).
   std::function<void(const RotateReport&)> progress;
 };
 

@@ -324,7 +324,16 @@ RotateReport ConnectionStore::rotate(const RotateOptions& options) {
       throw;
     }
     for (auto& helper : helpers) helper.get();  // a helper's error is the rotation's error
-    if (!stopped_by_caller) report_progress(report);  // the other workers' last batches
+    // The other workers' last batches, also after a stop: the caller learns every batch
+    // written. Once stopped, what the callback throws again is not news.
+    if (!stopped_by_caller) {
+      report_progress(report);
+    } else if (report.scanned != reported_scanned) {
+      try {
+        options.progress(report);
+      } catch (...) {
+      }
+    }
   } catch (...) {
     store::rethrow_as_datahub_error("rotate");
   }

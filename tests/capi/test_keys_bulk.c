@@ -1,8 +1,11 @@
 /* The C ABI's bulk and key calls: create_many (all or nothing), for_each (streaming,
  * stopping early), census, rotate (with progress and stopping), verify. */
+#define _POSIX_C_SOURCE 200809L /* nanosleep */
+
 #include "test_support.h"
 
 #include <string.h>
+#include <time.h>
 
 #define PREFIX "capi-bulk-"
 
@@ -21,6 +24,68 @@ static int stop_after_one(void *user_data, const char *report_json) {
   (void)user_data;
   CHECK(strstr(report_json, "\"rewritten\":") != NULL);
   return ++batches >= 1;
+}
+
+/* Sleeps, so that the other worker writes batches meanwhile, then stops. */
+static int progress_calls;
+static int stop_slowly(void *user_data, const char *report_json) {
+  struct timespec pause = {0, 50 * 1000 * 1000};
+  (void)user_data;
+  (void)report_json;
+  progress_calls++;
+  nanosleep(&pause, NULL);
+  return 1;
+}
+
+/* The test config with a keyring of k1 and k2 instead of its random key. */
+static char *two_key_config(const char *primary) {
+  char *config = dhc_test_config(4);
+  char *keys = strstr(config, ", \"keys\": {\"provider\"");
+  if (keys == NULL) return config;
+  snprintf(keys, 4096 - (size_t)(keys - config),
+           ", \"keys\": {\"provider\": \"static\", \"primary\": \"%s\", \"keys\": {"
+           "\"k1\": \"AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=\", "
+           "\"k2\": \"ICEiIyQlJicoKSorLC0uLzAxMjM0NTY3ODk6Ozw9Pj8=\"}}}",
+           primary);
+  return config;
+}
+
+static char *many(int n, const char *bad_port);
+
+/* Stopped by its progress callback, a rotation with two workers still reports every
+   batch written: the other worker's too, finished after the stop. */
+static void stop_with_workers(void) {
+  dhc_store *store = NULL;
+  dhc_error *err = NULL;
+  char *config = two_key_config("k1"), *out = NULL, *json = many(100, NULL);
+  const char *k1;
+  long long rewritten, left_under_k1;
+  dhc_test_delete_prefix("");
+  CHECK_CODE(DHC_OK, dhc_store_open(config, &store, &err));
+  free(config);
+  CHECK_CODE(DHC_OK, dhc_connection_create_many(store, json, "tester", &out, &err));
+  free(json);
+  dhc_string_free(out);
+  dhc_store_close(store);
+  store = NULL;
+
+  config = two_key_config("k2");
+  CHECK_CODE(DHC_OK, dhc_store_open(config, &store, &err));
+  free(config);
+  if (store == NULL) return;
+  CHECK_CODE(DHC_OK, dhc_keys_rotate_with_progress(store, "{\"batch_size\":1,\"workers\":2}",
+                                                    stop_slowly, NULL, &out, &err));
+  CHECK(progress_calls == 1); /* not called again after it asked to stop */
+  rewritten = out ? dhc_test_json_int(out, "rewritten") : -1;
+  dhc_string_free(out);
+  CHECK(rewritten > 1); /* the other worker wrote batches while the callback slept */
+  CHECK_CODE(DHC_OK, dhc_keys_census(store, &out, &err));
+  k1 = out ? strstr(out, "\"kid\":\"k1\"") : NULL;
+  left_under_k1 = k1 ? dhc_test_json_int(k1, "rows") : 0;
+  CHECK(rewritten == 100 - left_under_k1); /* every batch written is counted */
+  dhc_string_free(out);
+  dhc_test_delete_prefix(PREFIX);
+  dhc_store_close(store);
 }
 
 static char *many(int n, const char *bad_port) {
@@ -151,5 +216,6 @@ int main(void) {
 
   dhc_test_delete_prefix(PREFIX);
   dhc_store_close(store);
+  stop_with_workers();
   TEST_DONE();
 }

@@ -12,6 +12,7 @@
 #include <map>
 #include <mutex>
 #include <random>
+#include <stdexcept>
 #include <sys/wait.h>
 #include <thread>
 #include <unistd.h>
@@ -190,16 +191,25 @@ TEST_CASE("rotation with several workers: every row once, progress on the callin
   CHECK_THROWS_AS(store->rotate(options), datahub::InvalidArgument);
 }
 
-TEST_CASE("a rotation with workers stopped by its progress callback finishes when rerun") {
+TEST_CASE("a rotation with workers stopped by its progress callback counts every batch, and finishes when rerun") {
   auto store = rows_under_k1(2000);
   datahub::RotateOptions options;
-  options.batch_size = 100;
+  options.batch_size = 10;
   options.workers = 2;
-  options.progress = [](const datahub::RotateReport&) { throw Stop{}; };
+  int calls = 0;
+  datahub::RotateReport last;
+  options.progress = [&](const datahub::RotateReport& so_far) {
+    last = so_far;
+    if (++calls > 1) throw std::logic_error("thrown again: ignored");
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));  // the other worker goes on
+    throw Stop{};
+  };
   CHECK_THROWS_AS(store->rotate(options), Stop);
   const auto after_stop = rows_per_key(*store);
-  CHECK(after_stop.at("k2/A256GCM") >= 100);  // the batches written stay written
-  CHECK(after_stop.at("k1/A256GCM") > 0);     // and the rest was not started
+  CHECK(after_stop.at("k2/A256GCM") > 10);   // the batches written stay written, both workers'
+  CHECK(after_stop.at("k1/A256GCM") > 0);    // and the rest was not started
+  CHECK(calls == 2);                         // once more after the stop, with the final totals
+  CHECK(last.rewritten == after_stop.at("k2/A256GCM"));
   options.progress = nullptr;
   const auto report = store->rotate(options);
   CHECK(report.rewritten == after_stop.at("k1/A256GCM"));
