@@ -22,6 +22,7 @@ import "C"
 
 import (
 	"encoding/json"
+	"reflect"
 	"runtime"
 	"runtime/cgo"
 	"strings"
@@ -83,6 +84,9 @@ func configText(config any) (string, error) {
 	case []byte:
 		return string(c), checkNUL("config", string(c))
 	default:
+		if err := checkConfigStrings(reflect.ValueOf(c), 0); err != nil {
+			return "", err
+		}
 		b, err := json.Marshal(c)
 		if err != nil {
 			return "", invalid("config", err.Error())

@@ -142,6 +142,26 @@ func TestConfigTextWithANULIsInvalidArgument(t *testing.T) {
 	}
 }
 
+// encoding/json would have replaced the bad bytes with U+FFFD: a config that is not the
+// one given, opened without a word.
+func TestConfigMapWithInvalidUTF8IsInvalidArgument(t *testing.T) {
+	config := staticConfig(t)
+	config["cipher"] = "A256GCM\xff"
+	s, err := connections.Open(config)
+	if s != nil {
+		s.Close()
+	}
+	if !errors.Is(err, connections.ErrInvalidArgument) || !strings.Contains(err.Error(), "UTF-8") {
+		t.Fatalf("config map with invalid UTF-8: %v", err)
+	}
+	config["cipher"] = "A256GCM"
+	s, err = connections.Open(config) // the same map, valid: opens
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+}
+
 func TestConcurrentUseAndClose(t *testing.T) {
 	s, p := openStore(t)
 	var wg sync.WaitGroup

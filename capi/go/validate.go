@@ -2,6 +2,7 @@ package connections
 
 import (
 	"fmt"
+	"reflect"
 	"unicode/utf8"
 )
 
@@ -10,6 +11,51 @@ import (
 func checkText(field, s string) error {
 	if !utf8.ValidString(s) {
 		return invalid(field, "must be valid UTF-8")
+	}
+	return nil
+}
+
+// checkConfigStrings checks every string reachable from v as encoding/json would marshal
+// it (map keys and values, slice and array elements, exported struct fields): a config
+// given as a map or a struct. []byte is left alone: json writes it as base64. Errors name
+// no map key: in a keyring, a key pasted where its id belongs would be one.
+func checkConfigStrings(v reflect.Value, depth int) error {
+	if depth > 100 {
+		return invalid("config", "nested too deeply")
+	}
+	switch v.Kind() {
+	case reflect.String:
+		return checkText("config", v.String())
+	case reflect.Interface, reflect.Pointer:
+		if !v.IsNil() {
+			return checkConfigStrings(v.Elem(), depth+1)
+		}
+	case reflect.Map:
+		for it := v.MapRange(); it.Next(); {
+			if err := checkConfigStrings(it.Key(), depth+1); err != nil {
+				return err
+			}
+			if err := checkConfigStrings(it.Value(), depth+1); err != nil {
+				return err
+			}
+		}
+	case reflect.Slice, reflect.Array:
+		if v.Type().Elem().Kind() == reflect.Uint8 {
+			return nil
+		}
+		for i := 0; i < v.Len(); i++ {
+			if err := checkConfigStrings(v.Index(i), depth+1); err != nil {
+				return err
+			}
+		}
+	case reflect.Struct:
+		for i := 0; i < v.NumField(); i++ {
+			if v.Type().Field(i).IsExported() {
+				if err := checkConfigStrings(v.Field(i), depth+1); err != nil {
+					return err
+				}
+			}
+		}
 	}
 	return nil
 }

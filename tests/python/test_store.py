@@ -154,6 +154,25 @@ def test_nul_in_a_str_argument_is_invalid_argument(store, prefix, database):
         dhc.Store(json.dumps(static_config(database)) + "\0trailing text")
 
 
+def test_reveal_must_be_a_bool(store, prefix):
+    c = store.create(sample(prefix + "r"), "t")
+    for not_a_bool in ("no", 0, None, [False]):
+        with pytest.raises(TypeError, match="reveal"):
+            store.get(c["id"], reveal=not_a_bool)
+        with pytest.raises(TypeError, match="reveal"):
+            store.list(name_prefix=prefix, reveal=not_a_bool)
+    assert "password" in store.get(c["id"], reveal=True)["connection_details"]
+    assert "password" not in store.get(c["id"], reveal=False)["connection_details"]
+
+
+def test_a_lone_surrogate_error_keeps_no_trace_of_the_text(database):
+    # The UnicodeEncodeError holds the whole text: here the keyring's key.
+    config = static_config(database, cipher="A256GCM\udc80")
+    with pytest.raises(dhc.InvalidArgumentError, match="config") as raised:
+        dhc.Store(json.dumps(config, ensure_ascii=False))
+    assert raised.value.__context__ is None and raised.value.__cause__ is None
+
+
 def test_wrong_python_types(store):
     with pytest.raises(TypeError):
         store.get("1")

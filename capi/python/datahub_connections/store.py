@@ -36,7 +36,17 @@ def _text(value: str, what: str) -> bytes:
     try:
         return value.encode("utf-8")
     except UnicodeEncodeError:
-        raise InvalidArgumentError(f"{what}: not valid Unicode (lone surrogate)") from None
+        pass
+    # Raised outside the handler: the UnicodeEncodeError holds the whole text (a config's
+    # keys too), and would stay reachable as __context__ even with "from None".
+    raise InvalidArgumentError(f"{what}: not valid Unicode (lone surrogate)")
+
+
+def _reveal(reveal: bool) -> int:
+    # Strictly a bool: reveal="no" is truthy, and would hand out the secrets.
+    if not isinstance(reveal, bool):
+        raise TypeError(f"reveal must be a bool, not {type(reveal).__name__}")
+    return _REVEAL if reveal else 0
 
 
 def _json(value: Any, what: str) -> bytes:
@@ -217,7 +227,7 @@ class Store:
 
     def get(self, id: int, reveal: bool = False) -> Dict[str, Any]:
         """The record with this id; NotFoundError when there is none."""
-        return self._call_json(_lib.lib.dhc_connection_get, _id(id), _REVEAL if reveal else 0)
+        return self._call_json(_lib.lib.dhc_connection_get, _id(id), _reveal(reveal))
 
     def test(self, id: int, timeout_ms: Optional[int] = None) -> Dict[str, Any]:
         """Opens one real session to the connection's target and closes it. A refused
@@ -229,23 +239,23 @@ class Store:
     def conninfo(self, id: int, reveal: bool = False) -> str:
         """The connection as a libpq conninfo string, every value quoted. The password is in
         it only with reveal=True (then treat the string as a secret)."""
-        return self._call_text(_lib.lib.dhc_connection_conninfo, _id(id), _REVEAL if reveal else 0)
+        return self._call_text(_lib.lib.dhc_connection_conninfo, _id(id), _reveal(reveal))
 
     def uri(self, id: int, reveal: bool = False) -> str:
         """The connection as a postgresql:// URI, percent-encoded; the password only with
         reveal=True."""
-        return self._call_text(_lib.lib.dhc_connection_uri, _id(id), _REVEAL if reveal else 0)
+        return self._call_text(_lib.lib.dhc_connection_uri, _id(id), _reveal(reveal))
 
     def find_by_name(self, name: str, reveal: bool = False) -> List[Dict[str, Any]]:
         """Every record with exactly this name (names are not unique), by id."""
         return self._call_json(_lib.lib.dhc_connection_find_by_name, _text(name, "name"),
-                               _REVEAL if reveal else 0)["items"]
+                               _reveal(reveal))["items"]
 
     def list(self, *, reveal: bool = False, **filters: Any) -> Dict[str, Any]:
         """One page: filters type, tags_all, tags_any, name_prefix, after_id, limit.
         Returns {"items": [...], "next_after_id": n or None}."""
         return self._call_json(_lib.lib.dhc_connection_list, _json(filters, "filters"),
-                               _REVEAL if reveal else 0)
+                               _reveal(reveal))
 
     def iter(self, *, reveal: bool = False, **filters: Any) -> Iterator[Dict[str, Any]]:
         """Every matching record, fetching page after page (limit sets the page size)."""
@@ -268,7 +278,7 @@ class Store:
         callback = _JsonCallback(fn, "fn")
         try:
             self._check(_lib.lib.dhc_connection_for_each, _json(filters, "filters"),
-                        _REVEAL if reveal else 0, callback.c, None)
+                        _reveal(reveal), callback.c, None)
         finally:
             callback.raise_pending()
 
