@@ -87,9 +87,11 @@ DATAHUB_API std::string to_conninfo(const Details& details);
 DATAHUB_API std::string to_conninfo(const Connection& connection);
 
 // The same as a URI: postgresql://user:password@host:port/dbname?sslmode=...
-// User, password, database and query values are percent-encoded (everything but
+// User, password, port, database and query values are percent-encoded (everything but
 // A-Z a-z 0-9 - . _ ~). A host that is not a plain name or IPv4 address goes into the
 // query (?host=...): Unix socket directories, lists of hosts; IPv6 literals are bracketed.
+// An empty user, password, port or database also goes into the query (libpq would drop
+// it from the authority or path), so every value, empty ones included, parses back as is.
 // Throws like to_conninfo.
 DATAHUB_API std::string to_uri(const Details& details);
 DATAHUB_API std::string to_uri(const Connection& connection);

@@ -77,13 +77,17 @@ std::string conninfo_of(const target::LibpqKeywords& keywords) {
   return out;
 }
 
+const std::string* non_empty(const std::string* value) { return value && !value->empty() ? value : nullptr; }
+
 std::string uri_of(const target::LibpqKeywords& keywords) {
-  const std::string* user = keywords.find("user");
-  const std::string* password = keywords.find("password");
+  // libpq drops an empty user, password, port or path ("postgresql://:@h:/" has none of
+  // them): those go into the query, where an empty value is kept.
+  const std::string* user = non_empty(keywords.find("user"));
+  const std::string* password = user ? non_empty(keywords.find("password")) : nullptr;
   const std::string* host = keywords.find("host");
-  const std::string* port = keywords.find("port");
-  const std::string* dbname = keywords.find("dbname");
   const bool host_in_authority = host && (is_plain_host(*host) || is_ipv6_literal(*host));
+  const std::string* port = host_in_authority ? non_empty(keywords.find("port")) : nullptr;
+  const std::string* dbname = non_empty(keywords.find("dbname"));
 
   std::string out;
   // "postgresql://", then at most ":@[]/" around the authority and path, and '?'/'&' and
@@ -105,7 +109,9 @@ std::string uri_of(const target::LibpqKeywords& keywords) {
     if (bracket) out += ']';
     if (port) {
       out += ':';
-      out += *port;
+      // Encoded like the rest (libpq decodes it): details not from the store may hold a
+      // string port, and "1/x?host=evil" must not become another path and query.
+      append_percent_encoded(out, *port);
     }
   }
   if (dbname) {
@@ -115,9 +121,10 @@ std::string uri_of(const target::LibpqKeywords& keywords) {
   // Everything the authority and path did not take goes into the query.
   char separator = '?';
   for (const auto& [keyword, value] : keywords.pairs()) {
-    const bool in_authority = keyword == "user" || (keyword == "password" && user) ||
-                              (host_in_authority && (keyword == "host" || keyword == "port"));
-    if (in_authority || keyword == "dbname") continue;
+    const bool taken = (keyword == "user" && user) || (keyword == "password" && password) ||
+                       (keyword == "host" && host_in_authority) || (keyword == "port" && port) ||
+                       (keyword == "dbname" && dbname);
+    if (taken) continue;
     out += separator;
     separator = '&';
     out += keyword;

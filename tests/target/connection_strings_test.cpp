@@ -6,6 +6,7 @@
 #include <doctest/doctest.h>
 
 #include <map>
+#include <vector>
 
 namespace {
 
@@ -87,6 +88,39 @@ TEST_CASE("to_uri: socket directories and host lists go into the query, IPv6 int
   const std::string uri = datahub::to_uri(d);
   CHECK(uri.find("@[::1]:5433/") != std::string::npos);
   CHECK(parse(uri).at("host") == "::1");
+}
+
+// What libpq must read back from `details`: every field under its keyword, nothing else.
+std::map<std::string, std::string> expected_keywords(const datahub::Details& details) {
+  std::map<std::string, std::string> out;
+  for (const auto& [field, value] : details) {
+    const std::string keyword = field == "database" ? "dbname" : field == "username" ? "user" : field;
+    const auto* text = std::get_if<std::string>(&value);
+    out[keyword] = text ? *text : std::to_string(std::get<std::int64_t>(value));
+  }
+  return out;
+}
+
+TEST_CASE("no value in any field can add or change another keyword, in the conninfo or the URI") {
+  // Bare Details are not validated by a store: a string port, empty names, any byte.
+  const std::vector<std::string> hostile = {
+      "1/x?host=evil&sslmode=disable", "x' sslmode='disable", "x sslmode=disable", "a=b", "&sslmode=disable",
+      "?#/@:%25%00", "line\nbreak\n", std::string("new\nline\r\t"), "\xff\xfe\x80 not utf-8",
+      "[::1]", "::1", "h1,h2", "/run/post gres", "", " ", "''", "\\", "postgresql://evil/db",
+      std::string(1100, '%')};
+  for (const char* field : {"host", "port", "database", "username", "password", "application_name", "sslmode"}) {
+    for (const auto& value : hostile) {
+      datahub::Details d;
+      d.set("host", "db.example.com").set("port", 5432).set("database", "main").set("username", "app")
+          .set("password", "pw");
+      d.set(field, value);
+      const std::string name = field;
+      CAPTURE(name);
+      CAPTURE(value);
+      CHECK(parse(datahub::to_conninfo(d)) == expected_keywords(d));
+      CHECK(parse(datahub::to_uri(d)) == expected_keywords(d));
+    }
+  }
 }
 
 TEST_CASE("a redacted record gives strings without a password") {
