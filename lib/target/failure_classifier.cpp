@@ -95,11 +95,14 @@ std::string scrub(std::string message, const std::string& secret) {
 }
 
 ClassifiedFailure classify_failure(const std::string& raw, bool needs_password, const std::string& secret) {
-  std::string message = raw;
   ClassifiedFailure out;
-  out.sqlstate = extract_sqlstate(message);
-  // Scrub before and after reformatting: a password may contain spaces or newlines.
-  out.message = scrub(one_line(scrub(message, secret)), secret);
+  std::string unscrubbed = raw;
+  out.sqlstate = extract_sqlstate(unscrubbed);  // from libpq's text: a password cannot mask it
+  // Scrub first: taking a "FATAL:  XXXXX: " out of an echoed password would leave the rest
+  // of it unmatched. Scrub again after reformatting: a password may hold spaces or newlines.
+  std::string message = scrub(raw, secret);
+  extract_sqlstate(message);
+  out.message = scrub(one_line(message), secret);
   out.failure = out.sqlstate.empty() ? from_message(out.message, needs_password) : from_sqlstate(out.sqlstate);
   if (out.failure == TestFailure::other && needs_password) out.failure = TestFailure::authentication_failed;
   return out;

@@ -124,6 +124,18 @@ TEST_CASE("a password the server echoes back is scrubbed from the message") {
   CHECK(r.message.find("********") != std::string::npos);
 }
 
+TEST_CASE("an echoed password that looks like a SQLSTATE prefix is still scrubbed whole") {
+  // Taking "FATAL:  AAAAA: " out of the message before the scrub left "tail-of-secret" in it.
+  const std::string password = "FATAL:  AAAAA: tail-of-secret";
+  auto details = test::role_details(password);
+  details.set("username", password);
+  const auto r = datahub::test_connection(details, "POSTGRESQL");
+  CHECK(r.failure == TestFailure::authentication_failed);
+  CHECK(r.sqlstate == "28P01");
+  CHECK_MESSAGE(r.message.find("tail-of-secret") == std::string::npos, r.message);
+  CHECK(r.message.find("********") != std::string::npos);
+}
+
 TEST_CASE("bad options and unknown ids are errors, not results") {
   test::clear_table();
   CHECK_THROWS_AS(datahub::test_connection(test::store(), 999999), datahub::NotFound);
