@@ -12,6 +12,7 @@
 #include <rapidjson/writer.h>
 
 #include <algorithm>
+#include <cctype>
 #include <set>
 
 namespace datahub::transfer {
@@ -89,11 +90,22 @@ std::vector<std::string> strings(const Value& v, const std::string& field) {
   return out;
 }
 
+// A member name safe to quote in a message: short, no control characters, nothing pasted.
+bool is_plain_name(const std::string& key) {
+  return !key.empty() && key.size() <= 64 &&
+         std::all_of(key.begin(), key.end(), [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; });
+}
+
+// Only known members, each once: RapidJSON keeps duplicates and FindMember returns the
+// first, where other JSON readers take the last, so a line could read differently to
+// whoever checked it.
 void check_keys(const Value& object, std::initializer_list<const char*> allowed, const std::string& prefix) {
+  std::set<std::string> seen;
   for (const auto& m : object.GetObject()) {
     const std::string key(m.name.GetString(), m.name.GetStringLength());
     if (std::none_of(allowed.begin(), allowed.end(), [&](const char* a) { return key == a; }))
-      throw InvalidArgument(prefix + key, "is not a known field");
+      throw InvalidArgument(is_plain_name(key) ? prefix + key : prefix + "<member>", "is not a known field");
+    if (!seen.insert(key).second) throw InvalidArgument(prefix + key, "appears twice");
   }
 }
 
@@ -151,6 +163,8 @@ std::string write_line(const ExportLine& line) {
 }
 
 ExportLine parse_line(std::string_view line_text) {
+  // RapidJSON reads a NUL byte as the end of its input: whatever follows it was ignored.
+  if (line_text.find('\0') != std::string_view::npos) throw InvalidArgument("record", "contains a NUL byte");
   rapidjson::Document doc;
   doc.Parse<rapidjson::kParseValidateEncodingFlag | rapidjson::kParseIterativeFlag>(line_text.data(), line_text.size());
   if (doc.HasParseError()) throw InvalidArgument("record", "is not valid JSON");

@@ -16,6 +16,30 @@
 namespace datahub {
 namespace {
 
+// The longest line read. A real one is far shorter (the longest description, tags and
+// details, escaped, take ~200 KiB); std::getline would hold a line of any length in memory.
+constexpr std::size_t kMaxLineBytes = std::size_t{1} << 20;
+
+enum class Line { end, ok, too_long };
+
+// The next line without its '\n'. A line over kMaxLineBytes is read to its end but not kept.
+Line next_line(std::istream& in, std::string& line) {
+  line.clear();
+  bool any = false, too_long = false;
+  char c;
+  while (in.get(c)) {
+    any = true;
+    if (c == '\n') break;
+    if (line.size() < kMaxLineBytes) {
+      line += c;
+    } else {
+      too_long = true;
+    }
+  }
+  if (!any) return Line::end;
+  return too_long ? Line::too_long : Line::ok;
+}
+
 bool is_blank(const std::string& line) {
   return line.find_first_not_of(" \t\r") == std::string::npos;
 }
@@ -78,8 +102,13 @@ ParsedExport read_export(std::istream& in, const ImportOptions& options) {
   LineReader reader(options);
   std::string text;
   std::size_t number = 0;
-  while (std::getline(in, text)) {
+  for (Line state; (state = next_line(in, text)) != Line::end;) {
     ++number;
+    if (state == Line::too_long) {
+      out.errors.push_back({number, ErrorCode::invalid_argument,
+                            "record: is longer than " + std::to_string(kMaxLineBytes) + " bytes"});
+      continue;
+    }
     if (is_blank(text)) continue;
     try {
       reader.read(text, number, out);

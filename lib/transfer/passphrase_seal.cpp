@@ -55,6 +55,18 @@ void KdfParams::check(const std::string& field) const {
   } else {
     throw InvalidArgument(field + ".alg", "must be argon2id or scrypt");
   }
+  // Each range alone still allowed m=1 GiB with t=20 (~30 s), or scrypt N=2^20, r=32
+  // (4 GiB) with p=16 (~4 min): bound the product too.
+  if (work() > kMaxStretchWork)
+    throw InvalidArgument(field, "asks for more than " + std::to_string(static_cast<int>(kMaxStretchWork)) +
+                                     " times the default key-stretching work");
+}
+
+double KdfParams::work() const {
+  // Argon2id's lanes run one after another here (Botan), so its time goes with m*t.
+  const KdfParams base = defaults(alg == "scrypt" ? PassphraseKdf::scrypt : PassphraseKdf::argon2id);
+  if (alg == "scrypt") return static_cast<double>(a) * b * c / (static_cast<double>(base.a) * base.b * base.c);
+  return static_cast<double>(a) * b / (static_cast<double>(base.a) * base.b);
 }
 
 PassphraseSealer::PassphraseSealer(const std::string& passphrase, PassphraseKdf kdf)
@@ -95,8 +107,14 @@ SecretBytes PassphraseOpener::open(const SealedSecrets& sealed, const Bytes& aad
   if (slot == keys_.end() && keys_.size() >= kMaxDistinctSalts)
     throw InvalidArgument("sealed_secrets.salt", "too many different salts in one file (at most " +
                                                      std::to_string(kMaxDistinctSalts) + ")");
-  if (slot == keys_.end())
+  if (slot == keys_.end()) {
+    // Within the salt limit, stretches of 16x the default each would still add up.
+    sealed.kdf.check("sealed_secrets.kdf");
+    if (work_spent_ + sealed.kdf.work() > kMaxImportStretchWork)
+      throw InvalidArgument("sealed_secrets.kdf", "the file asks for more key stretching than one import allows");
+    work_spent_ += sealed.kdf.work();
     slot = keys_.emplace(std::make_pair(sealed.kdf, sealed.salt), stretch(passphrase_, sealed.kdf, sealed.salt)).first;
+  }
   try {
     return cipher->open(slot->second, sealed.nonce, sealed.ct, aad);
   } catch (const Integrity&) {

@@ -20,8 +20,12 @@ struct KdfParams {
 
   static KdfParams defaults(PassphraseKdf kdf);
   // Throws InvalidArgument(field, ...) for an unknown alg or out-of-range parameters:
-  // a crafted file must not make us spend gigabytes or hours.
+  // a crafted file must not make us spend gigabytes or hours. Each parameter has its
+  // range, and together they may ask for at most kMaxStretchWork times the default's work
+  // (Argon2id m*t, scrypt N*r*p; so scrypt's 128*N*r bytes stay within 512 MiB).
   void check(const std::string& field) const;
+  // The work of one stretch with these parameters, in multiples of its default's.
+  double work() const;
   friend bool operator<(const KdfParams& x, const KdfParams& y) {
     return std::tie(x.alg, x.a, x.b, x.c) < std::tie(y.alg, y.a, y.b, y.c);
   }
@@ -36,6 +40,10 @@ struct SealedSecrets {
 };
 
 inline constexpr std::size_t kMinPassphraseChars = 8;
+// One stretch may cost this many times the default's (Argon2id ~0.25 s here, scrypt ~0.1 s);
+// all the stretches of one import together twice that.
+inline constexpr double kMaxStretchWork = 16;
+inline constexpr double kMaxImportStretchWork = 2 * kMaxStretchWork;
 
 // One stretched key, for sealing a whole export.
 class PassphraseSealer {
@@ -63,6 +71,7 @@ class PassphraseOpener {
  private:
   std::string passphrase_;
   std::map<std::pair<KdfParams, Bytes>, SecretBytes> keys_;
+  double work_spent_ = 0;  // by the stretches so far, in KdfParams::work() units
 };
 
 }  // namespace datahub::transfer

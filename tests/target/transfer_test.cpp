@@ -5,7 +5,10 @@
 
 #include <doctest/doctest.h>
 
+#include <chrono>
 #include <sstream>
+#include <utility>
+#include <vector>
 
 using datahub::Secrets;
 
@@ -199,4 +202,130 @@ TEST_CASE("a dry run checks everything and writes nothing; a short passphrase is
   weak.passphrase = "short";
   std::ostringstream out;
   CHECK_THROWS_AS(datahub::export_connections(test::store(), out, weak), datahub::InvalidArgument);
+}
+
+namespace {
+
+// The table's rows as text, to show that a refused import changed nothing.
+std::string table_snapshot() {
+  std::string out;
+  for (const auto& c : test::store().list({}, Secrets::reveal).items) {
+    out += std::to_string(c.id) + "|" + c.name + "|" + datahub::format_timestamp(c.updated_at) + "|";
+    for (const auto& [field, value] : c.details) {
+      const auto* text = std::get_if<std::string>(&value);
+      out += field + "=" + (text ? *text : std::to_string(std::get<std::int64_t>(value))) + ";";
+    }
+    out += "\n";
+  }
+  return out;
+}
+
+// `line` with the first occurrence of `from` replaced by `to`.
+std::string replaced(std::string line, const std::string& from, const std::string& to) {
+  const auto at = line.find(from);
+  REQUIRE(at != std::string::npos);
+  return line.replace(at, from.size(), to);
+}
+
+std::string first_line(const std::string& text) { return text.substr(0, text.find('\n')); }
+
+// The sealed line's "kdf":{...},"salt":"..." replaced by these.
+std::string with_kdf(const std::string& line, const std::string& kdf, const std::string& salt) {
+  const auto from = line.find("\"kdf\":");
+  const auto to = line.find("\"aead\":");
+  REQUIRE(from != std::string::npos);
+  REQUIRE(to != std::string::npos);
+  return line.substr(0, from) + "\"kdf\":" + kdf + ",\"salt\":\"" + salt + "\"," + line.substr(to);
+}
+
+}  // namespace
+
+TEST_CASE("hostile lines: each is a typed error naming no value, and the table is unchanged") {
+  seed_records();
+  const std::string sealed_line = first_line(export_text(sealed()));
+  const std::string before = table_snapshot();
+  // A good line (its id is taken, but a file with a bad line is never restored), spoilt
+  // one way per case; only that defect can fail it.
+  const std::string& line = sealed_line;
+  const std::string id = line.substr(0, line.find(',') + 1);  // {"id":N,
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"text after a NUL byte", line + std::string("\0{\"junk\":1}", 11)},
+      {"a NUL byte inside", replaced(line, "\"name\":", std::string("\"name\"\0:", 8))},
+      {"a duplicate id", replaced(line, id, id + "\"id\":999,")},
+      {"a duplicate kdf member", replaced(line, "\"t\":3,", "\"t\":3,\"t\":1,")},
+      {"a duplicate sealed member", replaced(line, "\"aead\":", "\"v\":1,\"aead\":")},
+      {"an unknown member holding a pasted secret", replaced(line, "{\"id\"", "{\"pw-B-MARKER\":1,\"id\"")},
+      {"a string id", replaced(line, id, "{\"id\":\"1\",")},
+      {"a huge id", replaced(line, id, "{\"id\":99999999999999999999,")},
+      {"tags not an array", replaced(line, "\"tags\":[", "\"tags\":\"x\",\"x\":[")},
+      {"version 2", replaced(line, "{\"v\":1,", "{\"v\":2,")},
+      {"an empty ct", line.substr(0, line.find("\"ct\":\"") + 6) + "\"}}"},
+      {"invalid UTF-8", replaced(line, "Production", "Pro\xC3\x28uction")},
+      {"truncated", line.substr(0, line.size() / 2)},
+  };
+  std::string text;
+  for (const auto& [name, bad] : cases) text += bad + "\n";
+  const auto report = import_text(text, [] { return kPassphrase; });
+  CHECK_FALSE(report.written);
+  REQUIRE(report.errors.size() == cases.size());
+  for (std::size_t i = 0; i < cases.size(); ++i) {
+    CAPTURE(cases[i].first);
+    CHECK(report.errors[i].line == i + 1);
+    const auto code = report.errors[i].code;
+    CHECK((code == datahub::ErrorCode::invalid_argument || code == datahub::ErrorCode::integrity));
+    CHECK(report.errors[i].message.find("MARKER") == std::string::npos);
+    CHECK(report.errors[i].message.find("s3 cr") == std::string::npos);
+  }
+  CHECK(table_snapshot() == before);
+}
+
+TEST_CASE("an over-long line is refused without being held, and the lines after it keep their numbers") {
+  seed_records();
+  const std::string before = table_snapshot();
+  const std::string huge = "{\"id\":1,\"name\":\"" + std::string(3u << 20, 'x') + "\"}";
+  const auto report = import_text(huge + "\n{not json\n");
+  CHECK_FALSE(report.written);
+  REQUIRE(report.errors.size() == 2);
+  CHECK(report.errors[0].line == 1);
+  CHECK(report.errors[0].message.find("longer than") != std::string::npos);
+  CHECK(report.errors[1].line == 2);
+  CHECK(table_snapshot() == before);
+}
+
+TEST_CASE("key-stretching parameters beyond the work limit are refused before any stretching") {
+  seed_records();
+  const std::string line = first_line(export_text(sealed()));
+  const std::string salt = "oCgnvWzDUS3PPweX6Ysm9A==";
+  // Each within its own range, but together: 4 GiB of scrypt with 16 passes (minutes), and
+  // 1 GiB of Argon2id with 20 (half a minute).
+  const std::string text = with_kdf(line, R"({"alg":"scrypt","N":1048576,"r":32,"p":16})", salt) + "\n" +
+                           with_kdf(line, R"({"alg":"argon2id","m":1048576,"t":20,"p":1})", salt) + "\n";
+  test::clear_table();
+  const auto started = std::chrono::steady_clock::now();
+  const auto report = import_text(text, [] { return kPassphrase; });
+  CHECK(std::chrono::steady_clock::now() - started < std::chrono::seconds(2));
+  REQUIRE(report.errors.size() == 2);
+  for (const auto& e : report.errors) {
+    CHECK(e.code == datahub::ErrorCode::invalid_argument);
+    CHECK(e.message.rfind("sealed_secrets.kdf", 0) == 0);
+  }
+  CHECK(test::row_count() == 0);
+}
+
+TEST_CASE("the stretching work of one import is bounded across salts") {
+  seed_records();
+  const std::string line = first_line(export_text(sealed()));
+  // scrypt N=2^17, p=4: 16 times the default's work (~2 s), the most one line may ask for.
+  const std::string kdf = R"({"alg":"scrypt","N":131072,"r":8,"p":4})";
+  const std::string text = with_kdf(line, kdf, "AAAAAAAAAAAAAAAAAAAAAA==") + "\n" +
+                           with_kdf(line, kdf, "AQAAAAAAAAAAAAAAAAAAAA==") + "\n" +
+                           with_kdf(line, kdf, "AgAAAAAAAAAAAAAAAAAAAA==") + "\n";
+  test::clear_table();
+  const auto report = import_text(text, [] { return kPassphrase; });
+  REQUIRE(report.errors.size() == 3);
+  CHECK(report.errors[0].code == datahub::ErrorCode::integrity);  // stretched, did not open
+  CHECK(report.errors[1].code == datahub::ErrorCode::integrity);
+  CHECK(report.errors[2].code == datahub::ErrorCode::invalid_argument);
+  CHECK(report.errors[2].message.find("more key stretching") != std::string::npos);
+  CHECK(test::row_count() == 0);
 }
