@@ -19,6 +19,11 @@ int exit_code_for(datahub::ErrorCode code) noexcept {
   return kOther;
 }
 
+void check_stdout() {
+  std::cout.flush();
+  if (!std::cout) throw ExitError(kOther, "cannot write to standard output");
+}
+
 int report(int code, const std::string& message) {
   std::string line = message;
   for (char& c : line) {

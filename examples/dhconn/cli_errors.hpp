@@ -45,4 +45,8 @@ int exit_code_for(datahub::ErrorCode code) noexcept;
 // Prints "dhconn: <message>" on stderr (one line) and returns the exit code.
 int report(int code, const std::string& message);
 
+// Flushes stdout and throws ExitError(kOther) if anything written to it was lost (a full
+// disk, a closed descriptor): an export must not look written when it was not.
+void check_stdout();
+
 }  // namespace dhconn

@@ -63,7 +63,8 @@ int run_export(const Context& context, const ExportFlags& flags) {
   const auto report = datahub::export_connections(*store, buffer, options);
   if (options.passphrase) std::fill(options.passphrase->begin(), options.passphrase->end(), '\0');
   if (flags.output.empty() || flags.output == "-") {
-    std::cout << buffer.str() << std::flush;
+    std::cout << buffer.str();
+    check_stdout();  // before the report below says it was exported
   } else {
     write_file(flags.output, buffer.str());
   }

@@ -4,6 +4,10 @@
 
 #include <CLI/CLI.hpp>
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <functional>
 #include <iostream>
 
@@ -59,12 +63,28 @@ int run(int argc, char** argv) {
     if (e.get_exit_code() == 0) return app.exit(e);
     return dhconn::report(dhconn::kUsage, std::string(e.what()) + " (see --help)");
   }
-  return context.action ? context.action() : dhconn::kUsage;
+  if (!context.action) return dhconn::kUsage;
+  const int code = context.action();
+  if (code == dhconn::kOk) dhconn::check_stdout();
+  return code;
+}
+
+// A descriptor 0-2 the caller left closed would be taken by the first file or socket we
+// open, the store's database connection: stdout would be written into it. Hold each with
+// /dev/null opened read-only, so that writing fails (and is reported) instead.
+void hold_standard_descriptors() {
+  for (int fd = 0; fd <= 2; ++fd) {
+    if (fcntl(fd, F_GETFD) == -1 && errno == EBADF) {
+      const int held = open("/dev/null", O_RDONLY);  // the lowest free descriptor: fd
+      if (held >= 0 && held != fd) close(held);
+    }
+  }
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
+  hold_standard_descriptors();
   try {
     return run(argc, argv);
   } catch (const dhconn::UsageError& e) {

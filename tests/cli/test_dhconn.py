@@ -258,13 +258,35 @@ def test_export_import(cli):
         assert get_json(cli, before[0]["id"])["redacted"] == []  # imported without its password
 
 
+def run_with_stdout(cli, stdout, *args, stdin="", preexec_fn=None):
+    done = subprocess.run([cli.binary, *args], input=stdin, stdout=stdout, stderr=subprocess.PIPE, text=True,
+                          env=cli.env, timeout=120, preexec_fn=preexec_fn)
+    cli.outputs.append((list(args), done.stderr))
+    return done
+
+
+def test_output_failures(cli):
+    ident = str(add(cli, "Production DB")["id"])
+    # A full disk or a closed stdout: the export (or anything else) must not look written.
+    with open("/dev/full", "w") as full:
+        for args in (["export"], ["list"], ["get", ident, "--uri"]):
+            done = run_with_stdout(cli, full, *args)
+            assert done.returncode == OTHER and "cannot write to standard output" in done.stderr, (args, done)
+            assert "exported" not in done.stderr, done
+    # A closed stdout: the first descriptor opened (the database socket) must not take its place.
+    for args in (["export"], ["get", ident, "--uri", "--reveal"]):
+        done = run_with_stdout(cli, None, *args, preexec_fn=lambda: os.close(1))
+        assert done.returncode == OTHER and "cannot write to standard output" in done.stderr, (args, done)
+
+
 def main():
     if len(sys.argv) != 2:
         harness.fail_loudly("usage: test_dhconn.py PATH/TO/dhconn")
     cli = harness.Dhconn(sys.argv[1], "cli-k1:" + KEY1)
     cli.run("migrate", expect=OK)
     tests = [test_help_everywhere, test_usage_errors, test_migrate, test_add_get_delete, test_list, test_update,
-             test_test_command, test_wrong_key_and_down_database, test_keys, test_export_import]
+             test_test_command, test_wrong_key_and_down_database, test_keys, test_export_import,
+             test_output_failures]
     failed = 0
     try:
         for test in tests:
