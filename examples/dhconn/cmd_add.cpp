@@ -32,6 +32,9 @@ int run(const Context& context, const AddFlags& flags) {
       throw UsageError("give the password with --password-stdin or --password-file, or pass --no-password");
     Secret password = read_secret(flags.password, "Password for " + flags.details.username + "@" + flags.details.host +
                                                        " (empty: none)");
+    // From stdin or a file, empty is more likely a script's empty variable than a choice.
+    if (password.value().empty() && flags.password.given())
+      throw UsageError("the password read is empty: pass --no-password to store none");
     if (!password.value().empty()) input.details.set("password", password.value());
   }
   auto store = context.open_store();

@@ -56,6 +56,8 @@ int run_export(const Context& context, const ExportFlags& flags) {
   Secret passphrase;
   if (flags.seal || flags.passphrase.given()) {
     passphrase = read_secret(flags.passphrase, "Passphrase to seal the secrets with", /*confirm=*/true);
+    // The library takes an empty passphrase as "leave the secrets out": not what was asked.
+    if (passphrase.value().empty()) throw UsageError("the passphrase is empty: nothing would be sealed");
     options.passphrase = passphrase.value();
   }
   auto store = context.open_store();

@@ -33,6 +33,7 @@ datahub::ConnectionPatch build_patch(const UpdateFlags& flags) {
   if (flags.remove_password) patch.details_remove.push_back("password");
   if (flags.password.given() || flags.password_prompt) {
     Secret password = read_secret(flags.password, "New password", /*confirm=*/true);
+    if (password.value().empty()) throw UsageError("the new password is empty: use --remove-password to remove it");
     patch.details.set("password", password.value());
   }
   return patch;

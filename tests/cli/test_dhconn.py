@@ -279,6 +279,20 @@ def test_output_failures(cli):
         assert done.returncode == OTHER and "cannot write to standard output" in done.stderr, (args, done)
 
 
+def test_empty_secrets(cli):
+    ident = str(add(cli, "Production DB")["id"])
+    # An empty passphrase would seal nothing; an empty password from stdin is not a choice.
+    for stdin in ("", "\n"):
+        result = cli.run("export", "--passphrase-stdin", stdin=stdin, expect=USAGE)
+        assert result.out == "" and "empty" in result.err, result
+        result = cli.run("add", "--name", "n", "--host", "h", "--dbname", "d", "--username", "u", "--password-stdin",
+                         stdin=stdin, expect=USAGE)
+        assert "--no-password" in result.err, result
+        cli.run("update", ident, "--password-stdin", "--force", stdin=stdin, expect=USAGE)
+    assert sql("SELECT count(*) FROM database_connections") == "1"
+    assert get_json(cli, ident, "--reveal")["connection_details"]["password"] == HOSTILE_PASSWORD
+
+
 def main():
     if len(sys.argv) != 2:
         harness.fail_loudly("usage: test_dhconn.py PATH/TO/dhconn")
@@ -286,7 +300,7 @@ def main():
     cli.run("migrate", expect=OK)
     tests = [test_help_everywhere, test_usage_errors, test_migrate, test_add_get_delete, test_list, test_update,
              test_test_command, test_wrong_key_and_down_database, test_keys, test_export_import,
-             test_output_failures]
+             test_output_failures, test_empty_secrets]
     failed = 0
     try:
         for test in tests:
