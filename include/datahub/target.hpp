@@ -53,6 +53,8 @@ struct TestResult {
   TestFailure failure = TestFailure::none;
   std::string sqlstate;  // the server's SQLSTATE for the failure, when it sent one
   // libpq's message on one line, with any occurrence of the password replaced by "********".
+  // Valid UTF-8 without control characters (a target server chooses its bytes): a control
+  // character reads '?', an invalid byte U+FFFD.
   std::string message;
 };
 

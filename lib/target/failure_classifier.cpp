@@ -1,5 +1,8 @@
 #include "target/failure_classifier.hpp"
 
+#include <rapidjson/encodings.h>
+#include <rapidjson/memorystream.h>
+
 #include <cctype>
 #include <initializer_list>
 
@@ -61,6 +64,35 @@ std::string one_line(const std::string& message) {
   return out;
 }
 
+struct Discard {  // RapidJSON's Validate copies what it reads; only the verdict is wanted
+  using Ch = char;
+  void Put(char) {}
+};
+
+// The message as valid UTF-8 without control characters: the target server chose its
+// bytes, and they reach terminals (escape sequences) and JSON (invalid UTF-8).
+std::string printable(const std::string& text) {
+  std::string out;
+  std::size_t at = 0;
+  while (at < text.size()) {
+    rapidjson::MemoryStream in(text.data() + at, text.size() - at);
+    Discard sink;
+    const bool valid = rapidjson::UTF8<>::Validate(in, sink);
+    const std::size_t length = valid ? in.Tell() : 1;
+    const unsigned char first = static_cast<unsigned char>(text[at]);
+    const bool c1 = length == 2 && first == 0xC2 && static_cast<unsigned char>(text[at + 1]) < 0xA0;
+    if (!valid) {
+      out += "\xEF\xBF\xBD";  // U+FFFD
+    } else if (first < 0x20 || first == 0x7F || c1) {
+      out += '?';
+    } else {
+      out.append(text, at, length);
+    }
+    at += length;
+  }
+  return out;
+}
+
 TestFailure from_sqlstate(const std::string& sqlstate) {
   if (sqlstate == "28P01" || sqlstate == "28000") return TestFailure::authentication_failed;
   if (sqlstate == "3D000") return TestFailure::database_missing;
@@ -102,7 +134,7 @@ ClassifiedFailure classify_failure(const std::string& raw, bool needs_password, 
   // of it unmatched. Scrub again after reformatting: a password may hold spaces or newlines.
   std::string message = scrub(raw, secret);
   extract_sqlstate(message);
-  out.message = scrub(one_line(message), secret);
+  out.message = scrub(printable(one_line(message)), secret);
   out.failure = out.sqlstate.empty() ? from_message(out.message, needs_password) : from_sqlstate(out.sqlstate);
   if (out.failure == TestFailure::other && needs_password) out.failure = TestFailure::authentication_failed;
   return out;

@@ -10,7 +10,8 @@ namespace datahub::target {
 struct ClassifiedFailure {
   TestFailure failure = TestFailure::other;
   std::string sqlstate;
-  std::string message;  // one line, SQLSTATE codes and LOCATION lines removed, secret scrubbed
+  std::string message;  // one line, SQLSTATE codes and LOCATION lines removed, secret scrubbed,
+                        // printable UTF-8 (control characters '?', invalid bytes U+FFFD)
 };
 
 // `raw` is PQerrorMessage() of a connection whose error verbosity was PQERRORS_VERBOSE

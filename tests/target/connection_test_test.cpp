@@ -10,6 +10,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cstdint>
+#include <thread>
+
 using datahub::TestFailure;
 
 namespace {
@@ -37,6 +40,29 @@ struct SilentServer {
     port = ntohs(address.sin_port);
   }
   ~SilentServer() { close(fd); }
+};
+
+// A "server" that answers the first startup packet with one ErrorResponse of its choosing
+// (a hostile target), then closes.
+struct ErrorServer {
+  SilentServer socket;
+  std::thread thread;
+  explicit ErrorServer(std::string message) {
+    thread = std::thread([this, message = std::move(message)] {
+      const int client = accept(socket.fd, nullptr, nullptr);
+      if (client < 0) return;
+      char startup[1024];
+      (void)!read(client, startup, sizeof startup);
+      std::string fields = std::string("SFATAL") + '\0' + "VFATAL" + '\0' + "C28000" + '\0' + "M" + message + '\0' + '\0';
+      const std::uint32_t length = htonl(static_cast<std::uint32_t>(4 + fields.size()));
+      std::string packet = "E";
+      packet.append(reinterpret_cast<const char*>(&length), 4);
+      packet += fields;
+      (void)!write(client, packet.data(), packet.size());
+      close(client);
+    });
+  }
+  ~ErrorServer() { thread.join(); }
 };
 
 void check_no_password(const datahub::TestResult& r) {
@@ -134,6 +160,24 @@ TEST_CASE("an echoed password that looks like a SQLSTATE prefix is still scrubbe
   CHECK(r.sqlstate == "28P01");
   CHECK_MESSAGE(r.message.find("tail-of-secret") == std::string::npos, r.message);
   CHECK(r.message.find("********") != std::string::npos);
+}
+
+TEST_CASE("a hostile server's message reaches the result as printable UTF-8") {
+  // Escape sequences would reach the operator's terminal (dhconn test), invalid UTF-8 the JSON.
+  ErrorServer server("no \x1b]0;owned\x07 \x1b[2J entry\r\nfor you \xff\xfe \xC2\x9B end");
+  auto details = test::role_details();
+  details.set("port", server.socket.port);
+  const auto r = datahub::test_connection(details, "POSTGRESQL");
+  CHECK(r.failure == TestFailure::authentication_failed);
+  CHECK(r.sqlstate == "28000");
+  CHECK_MESSAGE(r.message.find("no ?]0;owned? ?[2J entry") != std::string::npos, r.message);
+  for (const char c : r.message) {
+    const auto byte = static_cast<unsigned char>(c);
+    CHECK((byte >= 0x20 && byte != 0x7F && byte != 0xFF && byte != 0xFE));
+  }
+  CHECK(r.message.find("\xC2\x9B") == std::string::npos);
+  CHECK(r.message.find("\xEF\xBF\xBD") != std::string::npos);  // U+FFFD for each bad byte
+  check_no_password(r);
 }
 
 TEST_CASE("bad options and unknown ids are errors, not results") {
