@@ -49,6 +49,7 @@ struct TestResult {
   bool ok = false;
   std::chrono::microseconds latency{0};  // from the start of the attempt to its end, ok or not
   std::string server_version;            // "15.18 (Debian 15.18-0+deb12u1)" when ok, else ""
+                                         // (printable UTF-8, like message)
   int server_version_num = 0;            // 150018 when ok, else 0
   TestFailure failure = TestFailure::none;
   std::string sqlstate;  // the server's SQLSTATE for the failure, when it sent one

@@ -112,7 +112,7 @@ TestResult test_connection(const Details& details, const std::string& type, cons
   if (outcome == Outcome::connected) {
     result.ok = true;
     const char* version = PQparameterStatus(conn.get(), "server_version");
-    result.server_version = version ? version : "";
+    result.server_version = target::printable(version ? version : "");  // the server's own text
     result.server_version_num = PQserverVersion(conn.get());
     return result;
   }

@@ -9,6 +9,11 @@
 namespace datahub::target {
 namespace {
 
+struct Discard {  // RapidJSON's Validate copies what it reads; only the verdict is wanted
+  using Ch = char;
+  void Put(char) {}
+};
+
 bool contains_any(const std::string& text, std::initializer_list<const char*> needles) {
   for (const char* needle : needles) {
     if (text.find(needle) != std::string::npos) return true;
@@ -64,35 +69,6 @@ std::string one_line(const std::string& message) {
   return out;
 }
 
-struct Discard {  // RapidJSON's Validate copies what it reads; only the verdict is wanted
-  using Ch = char;
-  void Put(char) {}
-};
-
-// The message as valid UTF-8 without control characters: the target server chose its
-// bytes, and they reach terminals (escape sequences) and JSON (invalid UTF-8).
-std::string printable(const std::string& text) {
-  std::string out;
-  std::size_t at = 0;
-  while (at < text.size()) {
-    rapidjson::MemoryStream in(text.data() + at, text.size() - at);
-    Discard sink;
-    const bool valid = rapidjson::UTF8<>::Validate(in, sink);
-    const std::size_t length = valid ? in.Tell() : 1;
-    const unsigned char first = static_cast<unsigned char>(text[at]);
-    const bool c1 = length == 2 && first == 0xC2 && static_cast<unsigned char>(text[at + 1]) < 0xA0;
-    if (!valid) {
-      out += "\xEF\xBF\xBD";  // U+FFFD
-    } else if (first < 0x20 || first == 0x7F || c1) {
-      out += '?';
-    } else {
-      out.append(text, at, length);
-    }
-    at += length;
-  }
-  return out;
-}
-
 TestFailure from_sqlstate(const std::string& sqlstate) {
   if (sqlstate == "28P01" || sqlstate == "28000") return TestFailure::authentication_failed;
   if (sqlstate == "3D000") return TestFailure::database_missing;
@@ -114,6 +90,28 @@ TestFailure from_message(const std::string& message, bool needs_password) {
 }
 
 }  // namespace
+
+std::string printable(const std::string& text) {
+  std::string out;
+  std::size_t at = 0;
+  while (at < text.size()) {
+    rapidjson::MemoryStream in(text.data() + at, text.size() - at);
+    Discard sink;
+    const bool valid = rapidjson::UTF8<>::Validate(in, sink);
+    const std::size_t length = valid ? in.Tell() : 1;
+    const unsigned char first = static_cast<unsigned char>(text[at]);
+    const bool c1 = length == 2 && first == 0xC2 && static_cast<unsigned char>(text[at + 1]) < 0xA0;
+    if (!valid) {
+      out += "\xEF\xBF\xBD";  // U+FFFD
+    } else if (first < 0x20 || first == 0x7F || c1) {
+      out += '?';
+    } else {
+      out.append(text, at, length);
+    }
+    at += length;
+  }
+  return out;
+}
 
 std::string scrub(std::string message, const std::string& secret) {
   if (secret.empty()) return message;

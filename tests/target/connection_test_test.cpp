@@ -42,28 +42,43 @@ struct SilentServer {
   ~SilentServer() { close(fd); }
 };
 
-// A "server" that answers the first startup packet with one ErrorResponse of its choosing
-// (a hostile target), then closes.
-struct ErrorServer {
+// One protocol message: type, length, body.
+std::string message_of(char type, const std::string& body) {
+  const std::uint32_t length = htonl(static_cast<std::uint32_t>(4 + body.size()));
+  std::string out(1, type);
+  out.append(reinterpret_cast<const char*>(&length), 4);
+  return out + body;
+}
+
+// A "server" (a hostile target) that answers the first startup packet with `reply`, then
+// waits for the client to hang up.
+struct ScriptedServer {
   SilentServer socket;
   std::thread thread;
-  explicit ErrorServer(std::string message) {
-    thread = std::thread([this, message = std::move(message)] {
+  explicit ScriptedServer(std::string reply) {
+    thread = std::thread([this, reply = std::move(reply)] {
       const int client = accept(socket.fd, nullptr, nullptr);
       if (client < 0) return;
-      char startup[1024];
-      (void)!read(client, startup, sizeof startup);
-      std::string fields = std::string("SFATAL") + '\0' + "VFATAL" + '\0' + "C28000" + '\0' + "M" + message + '\0' + '\0';
-      const std::uint32_t length = htonl(static_cast<std::uint32_t>(4 + fields.size()));
-      std::string packet = "E";
-      packet.append(reinterpret_cast<const char*>(&length), 4);
-      packet += fields;
-      (void)!write(client, packet.data(), packet.size());
+      char buffer[1024];
+      (void)!read(client, buffer, sizeof buffer);
+      (void)!write(client, reply.data(), reply.size());
+      while (read(client, buffer, sizeof buffer) > 0) {
+      }
       close(client);
     });
   }
-  ~ErrorServer() { thread.join(); }
+  ~ScriptedServer() { thread.join(); }
 };
+
+std::string error_reply(const std::string& message) {
+  return message_of('E', std::string("SFATAL") + '\0' + "VFATAL" + '\0' + "C28000" + '\0' + "M" + message + '\0' + '\0');
+}
+
+// Authentication ok (no password asked), then a server_version of the server's choosing.
+std::string welcome_reply(const std::string& version) {
+  return message_of('R', std::string(4, '\0')) + message_of('S', "server_version" + std::string(1, '\0') + version + '\0') +
+         message_of('K', std::string(8, '\1')) + message_of('Z', "I");
+}
 
 void check_no_password(const datahub::TestResult& r) {
   CHECK(r.message.find(test::kHostilePassword) == std::string::npos);
@@ -164,7 +179,7 @@ TEST_CASE("an echoed password that looks like a SQLSTATE prefix is still scrubbe
 
 TEST_CASE("a hostile server's message reaches the result as printable UTF-8") {
   // Escape sequences would reach the operator's terminal (dhconn test), invalid UTF-8 the JSON.
-  ErrorServer server("no \x1b]0;owned\x07 \x1b[2J entry\r\nfor you \xff\xfe \xC2\x9B end");
+  ScriptedServer server(error_reply("no \x1b]0;owned\x07 \x1b[2J entry\r\nfor you \xff\xfe \xC2\x9B end"));
   auto details = test::role_details();
   details.set("port", server.socket.port);
   const auto r = datahub::test_connection(details, "POSTGRESQL");
@@ -178,6 +193,15 @@ TEST_CASE("a hostile server's message reaches the result as printable UTF-8") {
   CHECK(r.message.find("\xC2\x9B") == std::string::npos);
   CHECK(r.message.find("\xEF\xBF\xBD") != std::string::npos);  // U+FFFD for each bad byte
   check_no_password(r);
+}
+
+TEST_CASE("a hostile server's version string reaches the result as printable UTF-8") {
+  ScriptedServer server(welcome_reply("15.0 \x1b]0;owned\x07\xff"));
+  auto details = test::role_details();
+  details.set("port", server.socket.port);
+  const auto r = datahub::test_connection(details, "POSTGRESQL");
+  REQUIRE_MESSAGE(r.ok, r.message);
+  CHECK(r.server_version == "15.0 ?]0;owned?\xEF\xBF\xBD");
 }
 
 TEST_CASE("bad options and unknown ids are errors, not results") {
