@@ -24,12 +24,27 @@ void check_stdout() {
   if (!std::cout) throw ExitError(kOther, "cannot write to standard output");
 }
 
+std::string printable(const std::string& text) {
+  std::string out = text;
+  for (std::size_t i = 0; i < out.size(); ++i) {
+    const auto c = static_cast<unsigned char>(out[i]);
+    // C0 controls and DEL; C1 controls (U+0080-U+009F, 0xC2 0x80-0x9F in UTF-8) as one '?'.
+    if (c < 0x20 || c == 0x7F) {
+      out[i] = '?';
+    } else if (c == 0xC2 && i + 1 < out.size() && static_cast<unsigned char>(out[i + 1]) < 0xA0 &&
+               static_cast<unsigned char>(out[i + 1]) >= 0x80) {
+      out.replace(i, 2, "?");
+    }
+  }
+  return out;
+}
+
 int report(int code, const std::string& message) {
   std::string line = message;
   for (char& c : line) {
     if (c == '\n' || c == '\r') c = ' ';
   }
-  std::cerr << "dhconn: " << line << "\n";
+  std::cerr << "dhconn: " << printable(line) << "\n";
   return code;
 }
 

@@ -42,6 +42,10 @@ class ExitError : public std::runtime_error {
 
 int exit_code_for(datahub::ErrorCode code) noexcept;
 
+// `text` for a terminal: stored values and file contents are anyone's, and a control
+// character (an escape sequence, a newline forging a line) becomes '?'.
+std::string printable(const std::string& text);
+
 // Prints "dhconn: <message>" on stderr (one line) and returns the exit code.
 int report(int code, const std::string& message);
 

@@ -76,7 +76,7 @@ int run_verify(const Context& context, const KeysFlags& flags) {
     std::cout << datahub::to_json(report) << "\n";
   } else {
     for (const auto& f : report.failed)
-      std::cout << "connection " << f.id << ": " << datahub::to_string(f.code) << ": " << f.message << "\n";
+      std::cout << "connection " << f.id << ": " << datahub::to_string(f.code) << ": " << printable(f.message) << "\n";
     std::cout << "checked " << report.checked << " row(s): "
               << (report.failed.empty() ? "all open" : std::to_string(report.failed.size()) + " failed") << "\n";
   }

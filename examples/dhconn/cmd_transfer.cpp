@@ -96,7 +96,7 @@ int run_import(const Context& context, const ImportFlags& flags) {
   if (!result.errors.empty()) {
     bool key_problem = false;
     for (const auto& e : result.errors) {
-      std::cerr << "dhconn: line " << e.line << ": " << e.message << "\n";
+      std::cerr << "dhconn: line " << e.line << ": " << printable(e.message) << "\n";
       key_problem = key_problem || e.code == datahub::ErrorCode::integrity || e.code == datahub::ErrorCode::key_unavailable;
     }
     return dhconn::report(key_problem ? kKeyProblem : kUsage,

@@ -1,5 +1,7 @@
 #include "record_output.hpp"
 
+#include "cli_errors.hpp"
+
 #include <algorithm>
 #include <iomanip>
 
@@ -40,7 +42,7 @@ std::string clipped(const std::string& s, std::size_t width) {
 
 void print_record(std::ostream& out, const datahub::Connection& c) {
   auto line = [&](const std::string& name, const std::string& value) {
-    out << std::left << std::setw(18) << name << value << "\n";
+    out << std::left << std::setw(18) << name << dhconn::printable(value) << "\n";
   };
   line("id", std::to_string(c.id));
   line("name", c.name);
@@ -60,8 +62,9 @@ void print_table(std::ostream& out, const std::vector<datahub::Connection>& reco
   struct Row { std::string id, name, type, target, tags, updated; };
   std::vector<Row> rows{{"ID", "NAME", "TYPE", "TARGET", "TAGS", "UPDATED_AT"}};
   for (const auto& c : records)
-    rows.push_back({std::to_string(c.id), clipped(c.name, 32), c.type, clipped(target_of(c), 48),
-                    clipped(joined(c.tags), 32), datahub::format_timestamp(c.updated_at)});
+    rows.push_back({std::to_string(c.id), clipped(printable(c.name), 32), printable(c.type),
+                    clipped(printable(target_of(c)), 48), clipped(printable(joined(c.tags)), 32),
+                    datahub::format_timestamp(c.updated_at)});
   std::size_t w[5] = {0, 0, 0, 0, 0};
   for (const auto& r : rows) {
     w[0] = std::max(w[0], r.id.size());

@@ -293,6 +293,29 @@ def test_empty_secrets(cli):
     assert get_json(cli, ident, "--reveal")["connection_details"]["password"] == HOSTILE_PASSWORD
 
 
+def test_control_characters_never_reach_the_terminal(cli):
+    # Names, descriptions and details are anyone's who can add a record, and an import file is
+    # anyone's: an escape sequence or a newline in them must not reach the operator's terminal.
+    hostile = "x\x1b]0;owned\x07\x1b[2J\nfake line\u009b1m"
+    ident = str(add(cli, hostile, "pw", "--description", hostile, "--tag", hostile,
+                    host="h" + hostile, username="u\x1b[31m")["id"])
+    outputs = [cli.run("get", ident, expect=OK).out, cli.run("list", expect=OK).out]
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "hostile.jsonl")
+        line = json.loads(cli.run("export", expect=OK).out.splitlines()[0])
+        line["id"] += 1000
+        line["connection_details"][hostile] = 1  # a member name the error message names
+        with open(path, "w") as f:
+            f.write(json.dumps(line) + "\n")
+        result = cli.run("import", path, expect=USAGE)
+        assert len(result.err.splitlines()) == 2, result
+        outputs.append(result.err)
+    for text in outputs:
+        assert "\x1b" not in text and "\x07" not in text and "\u009b" not in text and "fake line\n" not in text, text
+    # JSON keeps every value exactly.
+    assert get_json(cli, ident)["name"] == hostile
+
+
 def main():
     if len(sys.argv) != 2:
         harness.fail_loudly("usage: test_dhconn.py PATH/TO/dhconn")
@@ -300,7 +323,7 @@ def main():
     cli.run("migrate", expect=OK)
     tests = [test_help_everywhere, test_usage_errors, test_migrate, test_add_get_delete, test_list, test_update,
              test_test_command, test_wrong_key_and_down_database, test_keys, test_export_import,
-             test_output_failures, test_empty_secrets]
+             test_output_failures, test_empty_secrets, test_control_characters_never_reach_the_terminal]
     failed = 0
     try:
         for test in tests:
