@@ -29,11 +29,19 @@ struct ImportFlags {
   SecretFlags passphrase;
 };
 
-// The file is created owner-only: even without secrets it maps the infrastructure.
+// The file is created owner-only: even without secrets it maps the infrastructure. An
+// existing path must be our own regular file, checked before it is truncated: a symlink
+// planted in a shared directory would redirect the export, and a file someone else owns
+// stays readable by them whatever mode we ask for.
 void write_file(const std::string& path, const std::string& text) {
-  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0) throw ExitError(kOther, "cannot write " + path);
-  fchmod(fd, 0600);
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+  if (fd < 0) throw ExitError(kOther, "cannot write " + path + " (a symlink is refused)");
+  struct stat st {};
+  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_uid != geteuid() || fchmod(fd, 0600) != 0 ||
+      ftruncate(fd, 0) != 0) {
+    ::close(fd);
+    throw ExitError(kOther, "cannot write " + path + ": it must be a regular file of your own");
+  }
   std::size_t done = 0;
   while (done < text.size()) {
     const ssize_t n = ::write(fd, text.data() + done, text.size() - done);

@@ -279,6 +279,27 @@ def test_output_failures(cli):
         assert done.returncode == OTHER and "cannot write to standard output" in done.stderr, (args, done)
 
 
+def test_export_file_is_never_redirected(cli):
+    add(cli, "Production DB")
+    with tempfile.TemporaryDirectory() as tmp:
+        # A symlink planted where the export will go (a shared directory): refused, target untouched.
+        victim, link = os.path.join(tmp, "victim"), os.path.join(tmp, "export.jsonl")
+        with open(victim, "w") as f:
+            f.write("keep me\n")
+        os.chmod(victim, 0o644)
+        os.symlink(victim, link)
+        result = cli.run("export", "--output", link, expect=OTHER)
+        one_clear_line(result)
+        assert open(victim).read() == "keep me\n" and os.stat(victim).st_mode & 0o777 == 0o644
+        # A file of one's own is replaced, owner-only.
+        mine = os.path.join(tmp, "mine.jsonl")
+        with open(mine, "w") as f:
+            f.write("x" * 100000)
+        os.chmod(mine, 0o644)
+        cli.run("export", "--output", mine, expect=OK)
+        assert open(mine).read().count("\n") == 1 and os.stat(mine).st_mode & 0o777 == 0o600
+
+
 def test_empty_secrets(cli):
     ident = str(add(cli, "Production DB")["id"])
     # An empty passphrase would seal nothing; an empty password from stdin is not a choice.
@@ -323,7 +344,7 @@ def main():
     cli.run("migrate", expect=OK)
     tests = [test_help_everywhere, test_usage_errors, test_migrate, test_add_get_delete, test_list, test_update,
              test_test_command, test_wrong_key_and_down_database, test_keys, test_export_import,
-             test_output_failures, test_empty_secrets, test_control_characters_never_reach_the_terminal]
+             test_output_failures, test_export_file_is_never_redirected, test_empty_secrets, test_control_characters_never_reach_the_terminal]
     failed = 0
     try:
         for test in tests:
