@@ -4,6 +4,7 @@
 
 #include <datahub/target.hpp>
 
+#include <cmath>
 #include <cstdio>
 #include <iostream>
 
@@ -23,6 +24,9 @@ std::string milliseconds(std::chrono::microseconds latency) {
 }
 
 int run(const Context& context, const TestFlags& flags) {
+  // CLI::Range lets NaN through (no comparison holds), and casting NaN to an integer is
+  // undefined behaviour.
+  if (!std::isfinite(flags.timeout_seconds)) throw UsageError("--timeout: must be a number of seconds, 0.1-3600");
   datahub::TestOptions options;
   options.timeout = std::chrono::milliseconds(static_cast<long long>(flags.timeout_seconds * 1000));
   auto store = context.open_store();

@@ -64,6 +64,9 @@ def test_usage_errors(cli):
     # No password source and no terminal: refused rather than guessed.
     result = cli.run("add", "--name", "n", "--host", "h", "--dbname", "d", "--username", "u", expect=USAGE)
     assert "--password-stdin" in result.err
+    for value in ("nan", "-nan", "inf", "0.05"):  # NaN passed the range check into a float-to-int cast
+        result = cli.run("test", "1", "--timeout", value, expect=USAGE)
+        assert result.err.startswith("dhconn: --timeout"), result
     result = cli.run("list", env={"DATAHUB_DATABASE": ""}, expect=USAGE)
     assert "DATAHUB_DATABASE" in result.err
 
