@@ -33,8 +33,4 @@ std::int64_t as_int64(const Value& v, const std::string& field);
 bool as_bool(const Value& v, const std::string& field);
 std::vector<std::string> as_string_array(const Value& v, const std::string& field);
 
-// A field name safe to quote in a message: at most 64 bytes, cut on a UTF-8 boundary,
-// control characters (NUL among them) escaped as \u00XX.
-std::string quoted_name(const char* name, std::size_t length);
-
 }  // namespace dhc_capi

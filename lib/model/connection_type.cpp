@@ -71,7 +71,7 @@ const FieldSpec* ConnectionType::field(std::string_view field_name) const noexce
 Details ConnectionType::validate(const Details& details) const {
   for (const auto& [key, value] : details) {
     if (!field(key)) {
-      throw InvalidArgument("connection_details." + key, "is not a field of type " + name);
+      throw InvalidArgument("connection_details." + model::name_for_message(key), "is not a field of type " + name);
     }
   }
   Details normalized;

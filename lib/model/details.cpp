@@ -132,7 +132,7 @@ Details details_from_json_value(const rapidjson::Value& object, const std::strin
   if (!object.IsObject()) throw InvalidArgument(field, "must be a JSON object");
   Details details;
   // Every record read comes through here: error paths are spelled out only on an error.
-  const auto path = [&field](std::string_view key) { return field + "." + std::string(key); };
+  const auto path = [&field](std::string_view key) { return field + "." + name_for_message(key); };
   for (const auto& member : object.GetObject()) {
     const std::string_view key(member.name.GetString(), member.name.GetStringLength());
     const std::size_t key_chars = is_clean_utf8(key) ? utf8_length(key) : 0;

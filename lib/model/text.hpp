@@ -7,8 +7,16 @@
 
 namespace datahub::model {
 
-// Valid UTF-8 (no overlongs, no surrogates) and no NUL byte.
+// Valid UTF-8: no overlongs, no surrogates (RapidJSON's validator).
+bool is_utf8(std::string_view text) noexcept;
+
+// Valid UTF-8 and no NUL byte.
 bool is_clean_utf8(std::string_view text) noexcept;
+
+// A name given by a caller (a member, a details field), fit to appear in a message: at most
+// 64 bytes, cut on a code point boundary ("..." then follows), control characters (NUL
+// among them) escaped as \u00XX; "(not UTF-8)" when it is not UTF-8. Unquoted.
+std::string name_for_message(std::string_view name);
 
 // Number of code points; `text` must be valid UTF-8.
 std::size_t utf8_length(std::string_view text) noexcept;

@@ -1,4 +1,5 @@
 // ConnectionStore::update: a read-check-write in one transaction, under a row lock.
+#include "model/text.hpp"
 #include "model/validation.hpp"
 #include "store/sql_error.hpp"
 #include "store/store_impl.hpp"
@@ -15,7 +16,7 @@ namespace {
 Details merge_details(Details current, const ConnectionPatch& patch, const ConnectionType& type) {
   for (const auto& name : patch.details_remove) {
     if (!type.field(name) && !current.find(name))
-      throw InvalidArgument("connection_details." + name, "is not a field of type " + type.name);
+      throw InvalidArgument("connection_details." + model::name_for_message(name), "is not a field of type " + type.name);
     current.erase(name);
   }
   for (const auto& [name, value] : patch.details) {
@@ -40,7 +41,7 @@ Connection ConnectionStore::Impl::update(std::int64_t id, const ConnectionPatch&
   if (patch.tags) tags_json = store::tags_to_json(model::normalize_tags(*patch.tags));
   for (const auto& name : patch.details_remove) {
     if (patch.details.find(name))
-      throw InvalidArgument("connection_details." + name, "is both set and removed");
+      throw InvalidArgument("connection_details." + model::name_for_message(name), "is both set and removed");
   }
 
   try {

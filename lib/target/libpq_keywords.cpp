@@ -1,5 +1,7 @@
 #include "target/libpq_keywords.hpp"
 
+#include "model/text.hpp"
+
 #include <datahub/error.hpp>
 
 #include <botan/mem_ops.h>
@@ -45,11 +47,11 @@ void to_libpq_keywords(const Details& details, const std::string& type, LibpqKey
   out.reserve(out.pairs().size() + details.size());
   for (const auto& [field, value] : details) {
     const char* keyword = keyword_for(field);
-    if (!keyword) throw InvalidArgument("connection_details." + field, "has no libpq keyword");
+    if (!keyword) throw InvalidArgument("connection_details." + model::name_for_message(field), "has no libpq keyword");
     if (const auto* text = std::get_if<std::string>(&value)) {
       // libpq strings are NUL-terminated: an embedded NUL would silently cut the value.
       if (std::memchr(text->data(), '\0', text->size()))
-        throw InvalidArgument("connection_details." + field, "contains a NUL byte");
+        throw InvalidArgument("connection_details." + model::name_for_message(field), "contains a NUL byte");
       out.add(keyword, *text);
     } else {
       out.add(keyword, std::to_string(std::get<std::int64_t>(value)));

@@ -213,6 +213,9 @@ TEST_CASE("POSTGRESQL validate rejects bad details, naming the field") {
   }
   SUBCASE("unknown key") {
     CHECK(rejects(valid_pg().set("hostname", "x")) == "connection_details.hostname");
+    // Named fit for a message: a megabyte key is not echoed whole, a newline not raw.
+    CHECK(rejects(valid_pg().set(std::string(1 << 20, 'k'), "x")) == "connection_details." + std::string(64, 'k') + "...");
+    CHECK(rejects(valid_pg().set("two\nlines", "x")) == "connection_details.two\\u000alines");
   }
   SUBCASE("sslmode outside libpq's set") {
     CHECK(rejects(valid_pg().set("sslmode", "VERIFY-FULL")) == "connection_details.sslmode");

@@ -137,3 +137,16 @@ TEST_CASE("normalize_tags") {
     CHECK(normalize_tags(many).size() == kMaxTags);
   }
 }
+
+TEST_CASE("name_for_message: bounded, escaped, valid UTF-8") {
+  CHECK(name_for_message("host") == "host");
+  CHECK(name_for_message("") == "");
+  CHECK(name_for_message("a\0b\x1b[2J\x7f"s) == "a\\u0000b\\u001b[2J\\u007f");
+  CHECK(name_for_message(std::string(64, 'x')) == std::string(64, 'x'));
+  CHECK(name_for_message(std::string(65, 'x')) == std::string(64, 'x') + "...");
+  // Cut on a code point boundary: 63 ASCII bytes and an emoji keep 63 bytes, not half of it.
+  const std::string cut = name_for_message(std::string(63, 'x') + kEmoji);
+  CHECK(cut == std::string(63, 'x') + "...");
+  CHECK(is_clean_utf8(name_for_message(repeat(kEmoji, 40))));
+  CHECK(name_for_message("bad \xC0\xAF") == "(not UTF-8)");
+}
