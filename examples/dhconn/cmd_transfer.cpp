@@ -9,6 +9,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <cstring>
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -34,8 +36,13 @@ struct ImportFlags {
 // planted in a shared directory would redirect the export, and a file someone else owns
 // stays readable by them whatever mode we ask for.
 void write_file(const std::string& path, const std::string& text) {
-  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
-  if (fd < 0) throw ExitError(kOther, "cannot write " + path + " (a symlink is refused)");
+  // O_NONBLOCK: a FIFO planted there fails at once (no reader) instead of hanging us.
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    const int error = errno;
+    throw ExitError(kOther, "cannot write " + path + ": " +
+                                (error == ELOOP ? std::string("it is a symlink") : std::strerror(error)));
+  }
   struct stat st {};
   if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_uid != geteuid() || fchmod(fd, 0600) != 0 ||
       ftruncate(fd, 0) != 0) {

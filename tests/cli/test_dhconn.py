@@ -294,6 +294,13 @@ def test_export_file_is_never_redirected(cli):
         result = cli.run("export", "--output", link, expect=OTHER)
         one_clear_line(result)
         assert open(victim).read() == "keep me\n" and os.stat(victim).st_mode & 0o777 == 0o644
+        # A FIFO planted there: refused at once, not waited on (the harness would time out).
+        fifo = os.path.join(tmp, "fifo.jsonl")
+        os.mkfifo(fifo, 0o600)
+        one_clear_line(cli.run("export", "--output", fifo, expect=OTHER))
+        # A directory that does not exist: the reason, not a word about symlinks.
+        result = cli.run("export", "--output", os.path.join(tmp, "no", "such.jsonl"), expect=OTHER)
+        assert "No such file or directory" in result.err, result
         # A file of one's own is replaced, owner-only.
         mine = os.path.join(tmp, "mine.jsonl")
         with open(mine, "w") as f:
