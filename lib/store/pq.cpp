@@ -96,6 +96,15 @@ void CopyIn::fail() {
   throw_pq_error(operation_, conn_, result.get());
 }
 
+void append_conninfo_value(std::string& out, std::string_view value) {
+  out += '\'';
+  for (char c : value) {
+    if (c == '\\' || c == '\'') out += '\\';
+    out += c;
+  }
+  out += '\'';
+}
+
 void append_copy_field(std::string& out, std::string_view value) {
   for (char c : value) {
     switch (c) {

@@ -68,6 +68,10 @@ class CopyIn {
 // escaped, so no value can end a field or a row early. (NULL is written as \N by the caller.)
 void append_copy_field(std::string& out, std::string_view value);
 
+// Appends one value in libpq's keyword/value conninfo syntax: single-quoted, with \ and '
+// escaped by a backslash, so any value (empty, spaces, quotes) parses back unchanged.
+void append_conninfo_value(std::string& out, std::string_view value);
+
 // Text of a result cell; "" for NULL.
 inline std::string text(const PGresult* r, int row, int column) {
   return std::string(PQgetvalue(r, row, column), static_cast<std::size_t>(PQgetlength(r, row, column)));

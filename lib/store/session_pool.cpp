@@ -1,5 +1,6 @@
 #include "store/session_pool.hpp"
 
+#include "store/pq.hpp"
 #include "store/sql_error.hpp"
 
 #include <datahub/error.hpp>
@@ -64,12 +65,9 @@ std::string conninfo_with_timeout(const std::string& conninfo, std::chrono::seco
     if (!o->val) continue;
     const std::string keyword = o->keyword;
     if (keyword == "connect_timeout" && *o->val) has_timeout = true;
-    rebuilt += keyword + "='";
-    for (const char* c = o->val; *c; ++c) {
-      if (*c == '\\' || *c == '\'') rebuilt += '\\';
-      rebuilt += *c;
-    }
-    rebuilt += "' ";
+    rebuilt += keyword + "=";
+    append_conninfo_value(rebuilt, o->val);
+    rebuilt += ' ';
   }
   PQconninfoFree(options);
   if (has_timeout) return conninfo;

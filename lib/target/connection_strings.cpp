@@ -1,4 +1,5 @@
 // to_conninfo and to_uri: a record's details as one string libpq parses back unchanged.
+#include "store/pq.hpp"
 #include "target/libpq_keywords.hpp"
 
 #include <datahub/target.hpp>
@@ -7,16 +8,6 @@
 
 namespace datahub {
 namespace {
-
-// libpq keyword/value syntax: single quotes, with \ and ' escaped by a backslash.
-void append_quoted(std::string& out, const std::string& value) {
-  out += '\'';
-  for (char c : value) {
-    if (c == '\\' || c == '\'') out += '\\';
-    out += c;
-  }
-  out += '\'';
-}
 
 bool is_unreserved(unsigned char c) {
   return std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~';
@@ -72,7 +63,7 @@ std::string conninfo_of(const target::LibpqKeywords& keywords) {
     if (!out.empty()) out += ' ';
     out += keyword;
     out += '=';
-    append_quoted(out, value);
+    store::append_conninfo_value(out, value);
   }
   return out;
 }
