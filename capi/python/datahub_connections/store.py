@@ -189,15 +189,23 @@ class Store:
             if interrupt is not None:
                 raise interrupt
 
-    def _call_text(self, fn, *args) -> str:
+    def _call_out(self, fn, *args) -> bytes:
+        """The string fn returns through its out parameter, copied, wiped and freed. Freed
+        too when _check raises after the call produced it (an interrupt raised again): it
+        may hold revealed secrets."""
         out = ctypes.c_void_p()
-        self._check(fn, *args, ctypes.byref(out))
-        return _lib.take_string(out).decode("utf-8")
+        try:
+            self._check(fn, *args, ctypes.byref(out))
+        except BaseException:
+            _lib.lib.dhc_string_free(out)
+            raise
+        return _lib.take_string(out)
+
+    def _call_text(self, fn, *args) -> str:
+        return self._call_out(fn, *args).decode("utf-8")
 
     def _call_json(self, fn, *args) -> Any:
-        out = ctypes.c_void_p()
-        self._check(fn, *args, ctypes.byref(out))
-        return json.loads(_lib.take_string(out))
+        return json.loads(self._call_out(fn, *args))
 
     # --- schema
     def migrate(self) -> None:
