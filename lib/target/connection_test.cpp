@@ -1,4 +1,5 @@
 // test_connection: one real libpq session to a stored connection's target.
+#include "model/text.hpp"
 #include "target/failure_classifier.hpp"
 #include "target/libpq_keywords.hpp"
 
@@ -112,7 +113,7 @@ TestResult test_connection(const Details& details, const std::string& type, cons
   if (outcome == Outcome::connected) {
     result.ok = true;
     const char* version = PQparameterStatus(conn.get(), "server_version");
-    result.server_version = target::printable(version ? version : "");  // the server's own text
+    result.server_version = model::printable(version ? version : "");  // the server's own text
     result.server_version_num = PQserverVersion(conn.get());
     return result;
   }

@@ -1,7 +1,6 @@
 #include "target/failure_classifier.hpp"
 
-#include <rapidjson/encodings.h>
-#include <rapidjson/memorystream.h>
+#include "model/text.hpp"
 
 #include <cctype>
 #include <initializer_list>
@@ -9,10 +8,7 @@
 namespace datahub::target {
 namespace {
 
-struct Discard {  // RapidJSON's Validate copies what it reads; only the verdict is wanted
-  using Ch = char;
-  void Put(char) {}
-};
+
 
 bool contains_any(const std::string& text, std::initializer_list<const char*> needles) {
   for (const char* needle : needles) {
@@ -91,28 +87,6 @@ TestFailure from_message(const std::string& message, bool needs_password) {
 
 }  // namespace
 
-std::string printable(const std::string& text) {
-  std::string out;
-  std::size_t at = 0;
-  while (at < text.size()) {
-    rapidjson::MemoryStream in(text.data() + at, text.size() - at);
-    Discard sink;
-    const bool valid = rapidjson::UTF8<>::Validate(in, sink);
-    const std::size_t length = valid ? in.Tell() : 1;
-    const unsigned char first = static_cast<unsigned char>(text[at]);
-    const bool c1 = length == 2 && first == 0xC2 && static_cast<unsigned char>(text[at + 1]) < 0xA0;
-    if (!valid) {
-      out += "\xEF\xBF\xBD";  // U+FFFD
-    } else if (first < 0x20 || first == 0x7F || c1) {
-      out += '?';
-    } else {
-      out.append(text, at, length);
-    }
-    at += length;
-  }
-  return out;
-}
-
 std::string scrub(std::string message, const std::string& secret) {
   if (secret.empty()) return message;
   static const std::string mask = "********";
@@ -132,7 +106,7 @@ ClassifiedFailure classify_failure(const std::string& raw, bool needs_password, 
   // of it unmatched. Scrub again after reformatting: a password may hold spaces or newlines.
   std::string message = scrub(raw, secret);
   extract_sqlstate(message);
-  out.message = scrub(printable(one_line(message)), secret);
+  out.message = model::printable(scrub(one_line(message), secret));  // scrubbed before anything is replaced
   out.failure = out.sqlstate.empty() ? from_message(out.message, needs_password) : from_sqlstate(out.sqlstate);
   if (out.failure == TestFailure::other && needs_password) out.failure = TestFailure::authentication_failed;
   return out;

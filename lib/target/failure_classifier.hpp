@@ -19,11 +19,6 @@ struct ClassifiedFailure {
 // `needs_password`: PQconnectionNeedsPassword(). `secret`: the password sent, or "".
 ClassifiedFailure classify_failure(const std::string& raw, bool needs_password, const std::string& secret);
 
-// `text` as valid UTF-8 without control characters ('?' for a C0/C1 control or DEL, U+FFFD
-// for an invalid byte): a target server chooses its bytes, and they reach terminals
-// (escape sequences) and JSON (invalid UTF-8).
-std::string printable(const std::string& text);
-
 // `message` with every occurrence of `secret` replaced by "********".
 std::string scrub(std::string message, const std::string& secret);
 

@@ -149,4 +149,12 @@ TEST_CASE("name_for_message: bounded, escaped, valid UTF-8") {
   CHECK(cut == std::string(63, 'x') + "...");
   CHECK(is_clean_utf8(name_for_message(repeat(kEmoji, 40))));
   CHECK(name_for_message("bad \xC0\xAF") == "(not UTF-8)");
+  CHECK(name_for_message("csi\xC2\x9B" "2J \xC2\xA0ok") == "csi\\u009b2J \xC2\xA0ok");  // U+009B escaped, U+00A0 kept
+}
+
+TEST_CASE("printable: controls read '?', invalid bytes U+FFFD, the rest kept") {
+  CHECK(printable("plain \xC3\xA9t\xC3\xA9") == "plain \xC3\xA9t\xC3\xA9");
+  CHECK(printable("a\x1b[2J\nb\x7f"s) == "a?[2J?b?");
+  CHECK(printable("\xC2\x9B" "c\0d"s) == "?c?d");
+  CHECK(printable("x\xFFy\xC3") == "x\xEF\xBF\xBDy\xEF\xBF\xBD");
 }
