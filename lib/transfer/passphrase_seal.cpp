@@ -109,10 +109,11 @@ SecretBytes PassphraseOpener::open(const SealedSecrets& sealed, const Bytes& aad
                                                      std::to_string(kMaxDistinctSalts) + ")");
   if (slot == keys_.end()) {
     // Within the salt limit, stretches of 16x the default each would still add up.
-    sealed.kdf.check("sealed_secrets.kdf");
-    if (work_spent_ + sealed.kdf.work() > kMaxImportStretchWork)
+    sealed.kdf.check("sealed_secrets.kdf");  // parse_line checked it too; this is where the work is spent
+    const double work = sealed.kdf.work();
+    if (work_spent_ + work > kMaxImportStretchWork)
       throw InvalidArgument("sealed_secrets.kdf", "the file asks for more key stretching than one import allows");
-    work_spent_ += sealed.kdf.work();
+    work_spent_ += work;
     slot = keys_.emplace(std::make_pair(sealed.kdf, sealed.salt), stretch(passphrase_, sealed.kdf, sealed.salt)).first;
   }
   try {
