@@ -25,15 +25,17 @@ void check_stdout() {
 }
 
 std::string printable(const std::string& text) {
-  std::string out = text;
-  for (std::size_t i = 0; i < out.size(); ++i) {
-    const auto c = static_cast<unsigned char>(out[i]);
+  std::string out;
+  out.reserve(text.size());
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const auto c = static_cast<unsigned char>(text[i]);
     // C0 controls and DEL; C1 controls (U+0080-U+009F, 0xC2 0x80-0x9F in UTF-8) as one '?'.
-    if (c < 0x20 || c == 0x7F) {
-      out[i] = '?';
-    } else if (c == 0xC2 && i + 1 < out.size() && static_cast<unsigned char>(out[i + 1]) < 0xA0 &&
-               static_cast<unsigned char>(out[i + 1]) >= 0x80) {
-      out.replace(i, 2, "?");
+    const bool c1 = c == 0xC2 && i + 1 < text.size() && (static_cast<unsigned char>(text[i + 1]) & 0xE0) == 0x80;
+    if (c < 0x20 || c == 0x7F || c1) {
+      out += '?';
+      if (c1) ++i;
+    } else {
+      out += text[i];
     }
   }
   return out;

@@ -43,12 +43,14 @@ void write_file(const std::string& path, const std::string& text) {
     throw ExitError(kOther, "cannot write " + path + ": " +
                                 (error == ELOOP ? std::string("it is a symlink") : std::strerror(error)));
   }
-  struct stat st {};
-  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_uid != geteuid() || fchmod(fd, 0600) != 0 ||
-      ftruncate(fd, 0) != 0) {
+  const auto fail = [&](const std::string& why) {
     ::close(fd);
-    throw ExitError(kOther, "cannot write " + path + ": it must be a regular file of your own");
-  }
+    throw ExitError(kOther, "cannot write " + path + ": " + why);
+  };
+  struct stat st {};
+  if (fstat(fd, &st) != 0) fail(std::strerror(errno));
+  if (!S_ISREG(st.st_mode) || st.st_uid != geteuid()) fail("it must be a regular file of your own");
+  if (fchmod(fd, 0600) != 0 || ftruncate(fd, 0) != 0) fail(std::strerror(errno));
   std::size_t done = 0;
   while (done < text.size()) {
     const ssize_t n = ::write(fd, text.data() + done, text.size() - done);

@@ -26,17 +26,25 @@ enum class Line { end, ok, too_long };
 Line next_line(std::istream& in, std::string& line) {
   line.clear();
   bool any = false, too_long = false;
-  char c;
-  while (in.get(c)) {
+  // From the stream buffer directly: istream::get builds a sentry for every byte.
+  std::streambuf* buffer = in.rdbuf();
+  if (buffer == nullptr) {
+    in.setstate(std::ios::badbit);
+    return Line::end;
+  }
+  for (int c = buffer->sbumpc(); c != std::char_traits<char>::eof(); c = buffer->sbumpc()) {
     any = true;
     if (c == '\n') break;
     if (line.size() < kMaxLineBytes) {
-      line += c;
+      line += static_cast<char>(c);
     } else {
       too_long = true;
     }
   }
-  if (!any) return Line::end;
+  if (!any) {
+    in.setstate(std::ios::eofbit);
+    return Line::end;
+  }
   return too_long ? Line::too_long : Line::ok;
 }
 
