@@ -65,8 +65,12 @@ struct TestResult {
 DATAHUB_API std::string to_json(const TestResult& result);
 
 // Opens one session to connection `id`'s target (its details revealed in memory only),
-// then closes it. Uses libpq's keyword/value arrays, never a conninfo string, so no value
-// is re-parsed. Blocks for at most about options.timeout.
+// then closes it. Blocks for at most about options.timeout.
+// Sends the record's own credentials only: without a password (or with an empty one) the
+// server gets no password, never the process's PGPASSWORD, PGPASSFILE or ~/.pgpass, since
+// the record's author chose the host. Other fields the record leaves out come from libpq's
+// environment (PGUSER, PGSSLMODE, ...). The values reach libpq quoted as to_conninfo writes
+// them, so none can add or change another keyword.
 // Throws what store.get(id, Secrets::reveal) throws (NotFound, Integrity, KeyUnavailable,
 // Unavailable for the store's own database) and InvalidArgument for a bad timeout or a
 // type that cannot be tested. Never throws because the target failed.

@@ -56,18 +56,6 @@ std::size_t worst_case_size(const target::LibpqKeywords& keywords, std::size_t p
   return size;
 }
 
-std::string conninfo_of(const target::LibpqKeywords& keywords) {
-  std::string out;
-  out.reserve(worst_case_size(keywords, 2, 4));  // ' ', '=', two quotes
-  for (const auto& [keyword, value] : keywords.pairs()) {
-    if (!out.empty()) out += ' ';
-    out += keyword;
-    out += '=';
-    store::append_conninfo_value(out, value);
-  }
-  return out;
-}
-
 const std::string* non_empty(const std::string* value) { return value && !value->empty() ? value : nullptr; }
 
 std::string uri_of(const target::LibpqKeywords& keywords) {
@@ -135,9 +123,21 @@ std::string format(const Details& details, const std::string& type, Format&& for
 
 }  // namespace
 
+std::string target::conninfo_of(const LibpqKeywords& keywords) {
+  std::string out;
+  out.reserve(worst_case_size(keywords, 2, 4));  // ' ', '=', two quotes
+  for (const auto& [keyword, value] : keywords.pairs()) {
+    if (!out.empty()) out += ' ';
+    out += keyword;
+    out += '=';
+    store::append_conninfo_value(out, value);
+  }
+  return out;
+}
+
 // Bare details are POSTGRESQL's; a Connection is read as its own type.
-std::string to_conninfo(const Details& details) { return format(details, "POSTGRESQL", conninfo_of); }
-std::string to_conninfo(const Connection& c) { return format(c.details, c.type, conninfo_of); }
+std::string to_conninfo(const Details& details) { return format(details, "POSTGRESQL", target::conninfo_of); }
+std::string to_conninfo(const Connection& c) { return format(c.details, c.type, target::conninfo_of); }
 std::string to_uri(const Details& details) { return format(details, "POSTGRESQL", uri_of); }
 std::string to_uri(const Connection& c) { return format(c.details, c.type, uri_of); }
 

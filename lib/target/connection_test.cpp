@@ -7,18 +7,19 @@
 #include <datahub/store.hpp>
 #include <datahub/target.hpp>
 
+#include <botan/mem_ops.h>
 #include <libpq-fe.h>
 #include <poll.h>
 
 #include <cerrno>
 #include <memory>
-#include <vector>
 
 namespace datahub {
 namespace {
 
 using Clock = std::chrono::steady_clock;
 constexpr const char* kFallbackApplicationName = "datahub-connection-test";
+constexpr const char* kNoPasswordFile = "/dev/null/no-password-file";
 
 void check_options(const TestOptions& options) {
   if (options.timeout < std::chrono::milliseconds(100) || options.timeout > std::chrono::hours(1))
@@ -80,25 +81,24 @@ const char* to_string(TestFailure failure) noexcept {
 TestResult test_connection(const Details& details, const std::string& type, const TestOptions& options) {
   check_options(options);
   target::LibpqKeywords keywords;
+  keywords.reserve(details.size() + 4);  // no pair moves once added (see reserve)
   target::to_libpq_keywords(details, type, keywords);
-  const std::string timeout = libpq_timeout(options.timeout);
-  std::vector<const char*> names, values;
-  for (const auto& [keyword, value] : keywords.pairs()) {
-    if (keyword == "connect_timeout") continue;  // the caller's timeout wins
-    names.push_back(keyword.c_str());
-    values.push_back(value.c_str());
-  }
-  names.push_back("connect_timeout");
-  values.push_back(timeout.c_str());
-  names.push_back("fallback_application_name");
-  values.push_back(kFallbackApplicationName);
-  names.push_back(nullptr);
-  values.push_back(nullptr);
+  keywords.set("connect_timeout", libpq_timeout(options.timeout));  // the caller's timeout wins
+  keywords.add("fallback_application_name", kFallbackApplicationName);
+  // Only the record's own credentials go to the host it names: without these, a record
+  // without a password would get the process's PGPASSWORD, or a password from its
+  // ~/.pgpass or PGPASSFILE, sent to whatever server the record's author chose. An empty
+  // password counts as given in a connection string (not in PQconnectStartParams, hence
+  // the string), and a password file under /dev/null cannot exist.
+  if (!keywords.find("password")) keywords.add("password", "");
+  keywords.add("passfile", kNoPasswordFile);
+  std::string conninfo = target::conninfo_of(keywords);
 
   TestResult result;
   const auto started = Clock::now();
-  // expand_dbname = 0: a database name is a name, never parsed as a connection string.
-  ConnPtr conn(PQconnectStartParams(names.data(), values.data(), 0));
+  // A connection string is parsed as one: a database name in it stays a name.
+  ConnPtr conn(PQconnectStart(conninfo.c_str()));
+  Botan::secure_scrub_memory(conninfo.data(), conninfo.size());  // libpq keeps its own copy
   if (!conn) {
     result.failure = TestFailure::other;
     result.message = "libpq could not allocate a connection";

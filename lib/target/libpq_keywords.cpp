@@ -42,6 +42,17 @@ const std::string* LibpqKeywords::find(const std::string& keyword) const noexcep
   return nullptr;
 }
 
+void LibpqKeywords::set(const std::string& keyword, const std::string& value) {
+  for (auto& [k, v] : pairs_) {
+    if (k == keyword) {
+      wipe(v);
+      v = value;
+      return;
+    }
+  }
+  add(keyword, value);
+}
+
 void to_libpq_keywords(const Details& details, const std::string& type, LibpqKeywords& out) {
   if (type != "POSTGRESQL") throw InvalidArgument("type", "only POSTGRESQL connections can be used with libpq");
   out.reserve(out.pairs().size() + details.size());

@@ -25,6 +25,8 @@ class LibpqKeywords {
   // bytes behind in the freed buffer).
   void reserve(std::size_t n) { pairs_.reserve(n); }
   void add(std::string keyword, std::string value) { pairs_.emplace_back(std::move(keyword), std::move(value)); }
+  // Replaces the value of `keyword` (the old one wiped), or adds the pair.
+  void set(const std::string& keyword, const std::string& value);
   // The value for `keyword`, or nullptr.
   const std::string* find(const std::string& keyword) const noexcept;
   const std::vector<Pair>& pairs() const noexcept { return pairs_; }
@@ -37,5 +39,9 @@ class LibpqKeywords {
 // InvalidArgument("connection_details.<field>") for a field without a libpq keyword.
 // Does not validate the values: the store did that when they were written.
 void to_libpq_keywords(const Details& details, const std::string& type, LibpqKeywords& out);
+
+// "keyword='value' ...", every value quoted, so libpq reads back exactly the pairs. It may
+// hold the password: the caller wipes it.
+std::string conninfo_of(const LibpqKeywords& keywords);
 
 }  // namespace datahub::target

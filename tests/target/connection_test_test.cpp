@@ -8,9 +8,13 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdint>
+#include <cstdlib>
+#include <fstream>
+#include <optional>
 #include <thread>
 
 using datahub::TestFailure;
@@ -51,10 +55,11 @@ std::string message_of(char type, const std::string& body) {
 }
 
 // A "server" (a hostile target) that answers the first startup packet with `reply`, then
-// waits for the client to hang up.
+// keeps what the client sends until it hangs up.
 struct ScriptedServer {
   SilentServer socket;
   std::thread thread;
+  std::string heard;  // after the startup packet; read it through heard_all()
   explicit ScriptedServer(std::string reply) {
     thread = std::thread([this, reply = std::move(reply)] {
       const int client = accept(socket.fd, nullptr, nullptr);
@@ -62,13 +67,36 @@ struct ScriptedServer {
       char buffer[1024];
       (void)!read(client, buffer, sizeof buffer);
       (void)!write(client, reply.data(), reply.size());
-      while (read(client, buffer, sizeof buffer) > 0) {
-      }
+      ssize_t n;
+      while ((n = read(client, buffer, sizeof buffer)) > 0) heard.append(buffer, static_cast<std::size_t>(n));
       close(client);
     });
   }
-  ~ScriptedServer() { thread.join(); }
+  const std::string& heard_all() {
+    if (thread.joinable()) thread.join();
+    return heard;
+  }
+  ~ScriptedServer() {
+    if (thread.joinable()) thread.join();
+  }
 };
+
+// Sets an environment variable for one scope and puts back what was there.
+struct ScopedEnv {
+  std::string name;
+  std::optional<std::string> old;
+  ScopedEnv(std::string n, const std::string& value) : name(std::move(n)) {
+    if (const char* was = std::getenv(name.c_str())) old = was;
+    setenv(name.c_str(), value.c_str(), 1);
+  }
+  ~ScopedEnv() {
+    if (old) setenv(name.c_str(), old->c_str(), 1);
+    else unsetenv(name.c_str());
+  }
+};
+
+// AuthenticationCleartextPassword: the client answers with the password in clear.
+std::string cleartext_password_request() { return message_of('R', std::string("\0\0\0\3", 4)); }
 
 std::string error_reply(const std::string& message) {
   return message_of('E', std::string("SFATAL") + '\0' + "VFATAL" + '\0' + "C28000" + '\0' + "M" + message + '\0' + '\0');
@@ -210,4 +238,49 @@ TEST_CASE("bad options and unknown ids are errors, not results") {
   CHECK_THROWS_AS(datahub::test_connection(test::role_details(), "POSTGRESQL", {std::chrono::milliseconds(5)}),
                   datahub::InvalidArgument);
   CHECK_THROWS_AS(datahub::test_connection(test::role_details(), "MYSQL"), datahub::InvalidArgument);
+}
+
+TEST_CASE("a record without a password never sends the tester's PGPASSWORD or password file") {
+  // A record's author chooses the host: whatever the testing process has in its
+  // environment for its own databases must not reach it.
+  const std::string file = "/tmp/datahub-target-test-" + std::to_string(getpid()) + ".pgpass";
+  {
+    std::ofstream out(file);
+    out << "*:*:*:*:from-the-password-file\n";
+  }
+  REQUIRE(chmod(file.c_str(), 0600) == 0);
+  const auto check_nothing_sent = [](const std::optional<std::string>& password) {
+    ScriptedServer server(cleartext_password_request());
+    auto details = test::role_details(password.value_or(""));
+    if (!password) details.erase("password");
+    details.set("port", server.socket.port);
+    const auto r = datahub::test_connection(details, "POSTGRESQL");
+    const std::string& heard = server.heard_all();
+    CHECK(r.failure == TestFailure::authentication_failed);
+    CHECK_MESSAGE(heard.find("from-the-environment") == std::string::npos, heard);
+    CHECK_MESSAGE(heard.find("from-the-password-file") == std::string::npos, heard);
+  };
+
+  SUBCASE("PGPASSWORD") {
+    ScopedEnv env_password("PGPASSWORD", "from-the-environment");
+    check_nothing_sent(std::nullopt);
+  }
+  SUBCASE("a password file (PGPASSFILE, or ~/.pgpass) with an entry for every host") {
+    ScopedEnv env_file("PGPASSFILE", file);
+    check_nothing_sent(std::nullopt);
+  }
+  SUBCASE("an empty password is the record's password, not the environment's") {
+    ScopedEnv env_password("PGPASSWORD", "from-the-environment");
+    ScopedEnv env_file("PGPASSFILE", file);
+    check_nothing_sent(std::string());
+  }
+  SUBCASE("the record's own password is what the server gets (the capture works)") {
+    ScopedEnv env_password("PGPASSWORD", "from-the-environment");
+    ScriptedServer server(cleartext_password_request());
+    auto details = test::role_details("the-record's-own");
+    details.set("port", server.socket.port);
+    (void)datahub::test_connection(details, "POSTGRESQL");
+    CHECK(server.heard_all().find("the-record's-own") != std::string::npos);
+  }
+  std::remove(file.c_str());
 }
