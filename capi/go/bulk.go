@@ -74,8 +74,9 @@ func (s *Store) CreateMany(cs []NewConnection, actor string) ([]Connection, erro
 // fn returns nil to go on, Stop to end early (ForEach returns nil), or another error to end
 // early with that error. A panic in fn is recovered and returned as a *PanicError. fn runs
 // on the calling goroutine and may call the store's other methods (no session is held
-// between pages), but must not call Close, nor runtime.Goexit (t.Fatal in a test): that
-// would unwind through the library's C frames.
+// between pages), Close included (ForEach then goes on to the end, or until fn returns
+// Stop, and fn's calls to the store fail); it must not call runtime.Goexit (t.Fatal in a
+// test): that would unwind through the library's C frames.
 func (s *Store) ForEach(q Query, secrets Secrets, fn func(*Connection) error) error {
 	if fn == nil {
 		return invalid("fn", "must not be nil")
@@ -103,7 +104,7 @@ func (s *Store) ForEach(q Query, secrets Secrets, fn func(*Connection) error) er
 		return true, nil
 	}
 	return s.call(func(h *C.dhc_store) error {
-		return visitCall(visit, func(handle C.uintptr_t) error {
+		return visitCall(s.st, visit, func(handle C.uintptr_t) error {
 			var e *C.dhc_error
 			if code := C.dhc_go_for_each(h, cbody, C.uint32_t(secrets), handle, &e); code != C.DHC_OK {
 				return takeError(code, e)

@@ -44,12 +44,7 @@ func newKeyring(t *testing.T) *keyring {
 
 func (k *keyring) open(primary string, others ...string) *connections.Store {
 	k.t.Helper()
-	keys := map[string]string{k.kids[primary]: k.material[primary]}
-	for _, o := range others {
-		keys[k.kids[o]] = k.material[o]
-	}
-	s, err := connections.Open(map[string]any{"database": database(k.t), "pool_size": 2,
-		"keys": map[string]any{"provider": "static", "primary": k.kids[primary], "keys": keys}})
+	s, err := connections.Open(k.config(primary, others...))
 	if err != nil {
 		k.t.Fatal(err)
 	}
@@ -58,6 +53,16 @@ func (k *keyring) open(primary string, others ...string) *connections.Store {
 		k.t.Fatal(err)
 	}
 	return s
+}
+
+// config is the config of a store with those of the keys, which open opens.
+func (k *keyring) config(primary string, others ...string) map[string]any {
+	keys := map[string]string{k.kids[primary]: k.material[primary]}
+	for _, o := range others {
+		keys[k.kids[o]] = k.material[o]
+	}
+	return map[string]any{"database": database(k.t), "pool_size": 2,
+		"keys": map[string]any{"provider": "static", "primary": k.kids[primary], "keys": keys}}
 }
 
 // ours is the census restricted to the test's key ids: {"k1": rows, ...}.
@@ -449,6 +454,9 @@ func TestCloseWhileAForEachCallbackUsesTheStore(t *testing.T) {
 	config, p := staticConfig(t), prefix(t)
 	owner, err := connections.Open(config) // writes and deletes the rows; s is the one closed
 	if err != nil {
+		t.Fatal(err)
+	}
+	if err := owner.Migrate(); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { cleanup(t, owner, p); owner.Close() })

@@ -84,7 +84,8 @@ func (s *Store) KeysCensus() (Census, error) {
 // false stops the rotation (batches written stay written) and KeysRotate returns the
 // report so far with a nil error. A panic in progress is recovered and returned as a
 // *PanicError, with the report of the batches written before it. progress runs on the
-// calling goroutine and must not call Close or runtime.Goexit.
+// calling goroutine; it may call Close (the rotation goes on unless progress returns
+// false), but not runtime.Goexit.
 func (s *Store) KeysRotate(opts RotateOptions, progress func(RotateReport) bool) (RotateReport, error) {
 	body, err := json.Marshal(opts)
 	if err != nil {
@@ -108,7 +109,7 @@ func (s *Store) KeysRotate(opts RotateOptions, progress func(RotateReport) bool)
 		return progress(r), nil
 	}
 	err = s.call(func(h *C.dhc_store) error {
-		return visitCall(visit, func(handle C.uintptr_t) error {
+		return visitCall(s.st, visit, func(handle C.uintptr_t) error {
 			var res *C.char
 			var e *C.dhc_error
 			if code := C.dhc_go_rotate_with_progress(h, coptions, handle, &res, &e); code != C.DHC_OK {

@@ -54,8 +54,9 @@ func OpenWithKeyProvider(config any, p KeyProvider) (*Store, error) {
 	if p == nil {
 		return nil, invalid("provider", "must not be nil")
 	}
-	h := cgo.NewHandle(p)
-	s, err := open(config, &h)
+	st := newStoreState()
+	h := cgo.NewHandle(&boundProvider{p: p, st: st})
+	s, err := open(config, st, &h)
 	if err != nil {
 		h.Delete() // on failure the library does not call destroy
 		return nil, err

@@ -35,23 +35,51 @@ func Version() string { return C.GoString(C.dhc_version()) }
 
 // Store is an open connection store.
 type Store struct {
-	// Calls count themselves in calls; Close sets closing, which refuses new calls, and
-	// waits on idle for calls to drop to 0. (A sync.RWMutex deadlocked: a ForEach callback
-	// taking the read lock again queued behind a waiting Close, which waited for ForEach.)
-	mu      sync.Mutex
-	idle    sync.Cond // on mu: calls dropped to 0
-	calls   int
-	closing bool
-	handle  *C.dhc_store
+	st *storeState
+}
+
+// storeState is a Store's C handle and the calls using it. A KeyProvider's callbacks reach
+// it through their cgo.Handle, so it never points back to the Store: the Store's finalizer
+// needs the Store to become unreachable.
+//
+// A call counts itself in calls while it may use the handle; a callback of the store (a
+// KeyProvider method, a ForEach fn, a KeysRotate progress) counts itself in callbacks while
+// it runs. Close sets closing, which refuses new calls, then waits while calls > callbacks:
+// some call in progress is then running in the library outside every callback. It never
+// waits for a call that is inside a callback, which may be the one running Close, or be
+// waiting for it. callbacks counts callbacks, not calls (a provider callback cannot tell
+// its call, and may run on a library thread while its call waits in C): while one call
+// runs several at once (KeysRotate's workers), Close may stop waiting while another call
+// is still in C. The handle is freed exactly once (take, under mu), when closing is set and
+// calls is 0: by Close, or else by the last call to return; never while a call may still
+// pass it to C.
+//
+// (A sync.RWMutex deadlocked: a ForEach callback taking the read lock again queued behind a
+// waiting Close, which waited for ForEach.)
+type storeState struct {
+	mu        sync.Mutex
+	settled   sync.Cond // on mu: broadcast, once closing, when calls - callbacks drops
+	calls     int
+	callbacks int
+	closing   bool
+	handle    *C.dhc_store  // nil once taken to be freed
+	freed     chan struct{} // closed when dhc_store_close has returned
+}
+
+func newStoreState() *storeState {
+	st := &storeState{freed: make(chan struct{})}
+	st.settled.L = &st.mu
+	return st
 }
 
 // Open opens a store; config is dhc_store_open's JSON, as text or as a value that
 // encoding/json marshals to it (e.g. map[string]any).
 func Open(config any) (*Store, error) {
-	return open(config, nil)
+	return open(config, newStoreState(), nil)
 }
 
-func open(config any, provider *cgo.Handle) (*Store, error) {
+// open opens the store that st will hold; provider is the KeyProvider's handle, or nil.
+func open(config any, st *storeState, provider *cgo.Handle) (*Store, error) {
 	text, err := configText(config)
 	if err != nil {
 		return nil, err
@@ -69,10 +97,11 @@ func open(config any, provider *cgo.Handle) (*Store, error) {
 	if code != C.DHC_OK {
 		return nil, takeError(code, cerr)
 	}
-	s := &Store{handle: h}
-	s.idle.L = &s.mu
+	st.handle = h
+	s := &Store{st: st}
 	// A Store dropped without Close would keep its sessions (and its KeyProvider) for
-	// the life of the process. No call is in progress once it is unreachable.
+	// the life of the process. No call is in progress once it is unreachable (call keeps
+	// it alive).
 	runtime.SetFinalizer(s, (*Store).Close)
 	return s, nil
 }
@@ -95,40 +124,99 @@ func configText(config any) (string, error) {
 	}
 }
 
-// Close closes the store, after waiting for calls in progress; calls made meanwhile fail
-// (InvalidArgument, "store: closed"). Idempotent.
+// Close closes the store. Calls made from then on fail (InvalidArgument, "store: closed").
+// Close waits for the calls in progress, except those inside one of the store's callbacks
+// (a KeyProvider method, a ForEach fn, a KeysRotate progress): once every call still in
+// progress is inside one, Close returns and the last of them closes the store as it
+// returns. So a callback may call Close (its own call then runs to its end; its calls to
+// the store fail). Idempotent; safe from any goroutine.
 func (s *Store) Close() error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.closing = true
-	for s.calls > 0 {
-		s.idle.Wait()
-	}
-	if s.handle != nil {
-		C.dhc_store_close(s.handle)
-		s.handle = nil
-	}
+	s.st.close()
 	return nil
+}
+
+func (st *storeState) close() {
+	st.mu.Lock()
+	st.closing = true
+	for st.calls > st.callbacks {
+		st.settled.Wait()
+	}
+	h, busy := st.take(), st.calls > 0
+	st.mu.Unlock()
+	switch {
+	case h != nil:
+		st.free(h)
+	case !busy:
+		<-st.freed // another Close, or the last call, is freeing it now
+	}
+	// busy: every call left is inside a callback; the last to return frees the handle.
+}
+
+// take returns the handle to free, and forgets it, once no call may use it; nil before
+// that, and after it was taken. Under mu, with closing set.
+func (st *storeState) take() *C.dhc_store {
+	if st.calls > 0 {
+		return nil
+	}
+	h := st.handle
+	st.handle = nil
+	return h
+}
+
+func (st *storeState) free(h *C.dhc_store) {
+	C.dhc_store_close(h) // calls the provider's destroy, nothing else of it
+	close(st.freed)
 }
 
 // call runs fn with the C handle, holding the store open meanwhile.
 func (s *Store) call(fn func(h *C.dhc_store) error) error {
-	s.mu.Lock()
-	h := s.handle
-	if h == nil || s.closing {
-		s.mu.Unlock()
+	err := s.st.call(fn)
+	runtime.KeepAlive(s) // the finalizer must not Close the store during a call
+	return err
+}
+
+func (st *storeState) call(fn func(h *C.dhc_store) error) error {
+	st.mu.Lock()
+	h := st.handle
+	if h == nil || st.closing {
+		st.mu.Unlock()
 		return &Error{Code: InvalidArgument, Message: "store: closed"}
 	}
-	s.calls++
-	s.mu.Unlock()
-	defer func() {
-		s.mu.Lock()
-		if s.calls--; s.calls == 0 {
-			s.idle.Broadcast()
-		}
-		s.mu.Unlock()
-	}()
+	st.calls++
+	st.mu.Unlock()
+	defer st.callDone()
 	return fn(h)
+}
+
+func (st *storeState) callDone() {
+	st.mu.Lock()
+	st.calls--
+	var h *C.dhc_store
+	if st.closing {
+		st.settled.Broadcast()
+		h = st.take()
+	}
+	st.mu.Unlock()
+	if h != nil {
+		st.free(h)
+	}
+}
+
+// enterCallback and leaveCallback bracket every Go callback the library makes for this
+// store (callbacks.go, visit_callback.go).
+func (st *storeState) enterCallback() {
+	st.mu.Lock()
+	st.callbacks++
+	if st.closing {
+		st.settled.Broadcast()
+	}
+	st.mu.Unlock()
+}
+
+func (st *storeState) leaveCallback() {
+	st.mu.Lock()
+	st.callbacks--
+	st.mu.Unlock()
 }
 
 // takeError converts and frees a C error.

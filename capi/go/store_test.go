@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	connections "datahub.example/connections"
 )
@@ -199,4 +200,43 @@ func TestConcurrentUseAndClose(t *testing.T) {
 	if err := other.Migrate(); !errors.Is(err, connections.ErrInvalidArgument) {
 		t.Errorf("use after Close: %v", err)
 	}
+
+	// Close from another goroutine waits for a call in progress outside every callback (a
+	// Test waiting on a server that never answers), which ends normally; calls made
+	// meanwhile fail at once.
+	port, accepted := silentServer(t)
+	w, err := connections.Open(staticConfig(t)) // the one closed; s deletes its row
+	if err != nil {
+		t.Fatal(err)
+	}
+	silent, err := w.Create(silentConnection(p+"silent", port), "t")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const timeout = 4 * time.Second
+	test := blockedTest(t, w, silent.ID, timeout, accepted)
+	start, closed := time.Now(), make(chan time.Duration, 1)
+	go func() {
+		w.Close()
+		closed <- time.Since(start)
+	}()
+	for deadline := time.Now().Add(deadlock); ; {
+		if _, err := w.KeysCensus(); isClosed(err) {
+			break
+		} else if err != nil || time.Now().After(deadline) {
+			t.Fatalf("a call while Close waits: %v", err)
+		}
+	}
+	select {
+	case took := <-closed:
+		if took < timeout/2 {
+			t.Errorf("Close returned after %v, before the Test in progress (%v timeout) ended", took, timeout)
+		}
+		if !connections.HandleFreed(w) {
+			t.Error("the handle is still open after Close returned")
+		}
+	case <-time.After(deadlock):
+		t.Fatal("Close never returned")
+	}
+	checkTimedOut(t, test)
 }

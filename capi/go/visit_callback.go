@@ -22,6 +22,7 @@ import (
 // to stop the call; err keeps that error, or the recovered panic, for after the call.
 type jsonVisitor struct {
 	visit func(text []byte) (bool, error)
+	st    *storeState // counts the callback as one of the store's (see storeState)
 	err   error
 }
 
@@ -48,6 +49,8 @@ func (e *PanicError) Unwrap() error {
 //export dhcGoVisitJSON
 func dhcGoVisitJSON(userData unsafe.Pointer, text *C.char) (rc C.int) {
 	v := cgo.Handle(uintptr(userData)).Value().(*jsonVisitor)
+	v.st.enterCallback()
+	defer v.st.leaveCallback()
 	defer func() {
 		if r := recover(); r != nil {
 			v.err = &PanicError{Value: r, Stack: debug.Stack()}
@@ -68,10 +71,10 @@ func dhcGoVisitJSON(userData unsafe.Pointer, text *C.char) (rc C.int) {
 	return 0
 }
 
-// visitCall runs a C call that reports JSON documents to a jsonVisitor: call gets the
-// cgo.Handle to pass as user_data. The handle is released when the call returns.
-func visitCall(visit func(text []byte) (bool, error), call func(handle C.uintptr_t) error) error {
-	v := &jsonVisitor{visit: visit}
+// visitCall runs a C call on st's store that reports JSON documents to a jsonVisitor: call
+// gets the cgo.Handle to pass as user_data. The handle is released when the call returns.
+func visitCall(st *storeState, visit func(text []byte) (bool, error), call func(handle C.uintptr_t) error) error {
+	v := &jsonVisitor{visit: visit, st: st}
 	h := cgo.NewHandle(v)
 	defer h.Delete()
 	err := call(C.uintptr_t(h))
