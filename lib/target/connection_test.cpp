@@ -117,14 +117,13 @@ TestResult test_connection(const Details& details, const std::string& type, cons
     result.server_version_num = PQserverVersion(conn.get());
     return result;
   }
-  const std::string* password = keywords.find("password");
   if (outcome == Outcome::timed_out) {
     result.failure = TestFailure::timeout;
     result.message = "no answer within " + std::to_string(options.timeout.count()) + " ms";
     return result;
   }
-  auto classified = target::classify_failure(PQerrorMessage(conn.get()), PQconnectionNeedsPassword(conn.get()) != 0,
-                                             password ? *password : std::string());
+  auto classified =
+      target::classify_failure(PQerrorMessage(conn.get()), PQconnectionNeedsPassword(conn.get()) != 0, keywords);
   result.failure = classified.failure;
   result.sqlstate = std::move(classified.sqlstate);
   result.message = std::move(classified.message);

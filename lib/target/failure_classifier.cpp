@@ -26,15 +26,28 @@ bool is_sqlstate(const std::string& text, std::size_t at) {
   return true;
 }
 
-// Takes the first "<SEVERITY>:  XXXXX: " code out of the message and returns it.
-std::string extract_sqlstate(std::string& message) {
+// Whether message[begin, end) lies inside an occurrence of one of the values.
+bool inside_a_value(const std::string& message, std::size_t begin, std::size_t end, const LibpqKeywords& sent) {
+  for (const auto& [keyword, value] : sent.pairs()) {
+    if (value.size() < end - begin) continue;
+    for (std::size_t at = message.find(value, end - value.size());
+         at != std::string::npos && at <= begin; at = message.find(value, at + 1)) {
+      if (at + value.size() >= end) return true;
+    }
+  }
+  return false;
+}
+
+// Takes the first "<SEVERITY>:  XXXXX: " code out of the message and returns it. Codes
+// inside a value the record wrote are left alone.
+std::string extract_sqlstate(std::string& message, const LibpqKeywords& sent) {
   std::string found;
   for (const char* severity : {"FATAL:  ", "ERROR:  ", "PANIC:  "}) {
     std::size_t pos = 0;
     const std::size_t length = std::char_traits<char>::length(severity);
     while ((pos = message.find(severity, pos)) != std::string::npos) {
       const std::size_t code_at = pos + length;
-      if (is_sqlstate(message, code_at)) {
+      if (is_sqlstate(message, code_at) && !inside_a_value(message, pos, code_at + 6, sent)) {
         if (found.empty()) found = message.substr(code_at, 5);
         message.erase(code_at, 7);  // "XXXXX: "
       }
@@ -98,14 +111,17 @@ std::string scrub(std::string message, const std::string& secret) {
   return message;
 }
 
-ClassifiedFailure classify_failure(const std::string& raw, bool needs_password, const std::string& secret) {
+ClassifiedFailure classify_failure(const std::string& raw, bool needs_password, const LibpqKeywords& sent) {
   ClassifiedFailure out;
+  const std::string* password = sent.find("password");
+  static const std::string none;
+  const std::string& secret = password ? *password : none;
   std::string unscrubbed = raw;
-  out.sqlstate = extract_sqlstate(unscrubbed);  // from libpq's text: a password cannot mask it
+  out.sqlstate = extract_sqlstate(unscrubbed, sent);  // from libpq's text: a password cannot mask it
   // Scrub first: taking a "FATAL:  XXXXX: " out of an echoed password would leave the rest
   // of it unmatched. Scrub again after reformatting: a password may hold spaces or newlines.
   std::string message = scrub(raw, secret);
-  extract_sqlstate(message);
+  extract_sqlstate(message, sent);
   out.message = model::printable(scrub(one_line(message), secret));  // scrubbed before anything is replaced
   out.failure = out.sqlstate.empty() ? from_message(out.message, needs_password) : from_sqlstate(out.sqlstate);
   if (out.failure == TestFailure::other && needs_password) out.failure = TestFailure::authentication_failed;

@@ -1,6 +1,8 @@
 // Reading libpq's connection error: which TestFailure it is, and a message safe to show.
 #pragma once
 
+#include "target/libpq_keywords.hpp"
+
 #include <datahub/target.hpp>
 
 #include <string>
@@ -16,8 +18,10 @@ struct ClassifiedFailure {
 
 // `raw` is PQerrorMessage() of a connection whose error verbosity was PQERRORS_VERBOSE
 // before the server answered, so server errors read "FATAL:  28P01: ...".
-// `needs_password`: PQconnectionNeedsPassword(). `secret`: the password sent, or "".
-ClassifiedFailure classify_failure(const std::string& raw, bool needs_password, const std::string& secret);
+// `needs_password`: PQconnectionNeedsPassword(). `sent`: what libpq was given; its
+// password is scrubbed, and text inside any of its values (a host or socket path libpq
+// quotes) is never read as a SQLSTATE, so a record cannot choose its failure's category.
+ClassifiedFailure classify_failure(const std::string& raw, bool needs_password, const LibpqKeywords& sent);
 
 // `message` with every occurrence of `secret` replaced by "********".
 std::string scrub(std::string message, const std::string& secret);

@@ -284,3 +284,17 @@ TEST_CASE("a record without a password never sends the tester's PGPASSWORD or pa
   }
   std::remove(file.c_str());
 }
+
+TEST_CASE("a host named like a server error does not choose the failure's category") {
+  // libpq quotes the host (or socket path) in its own text; a SQLSTATE read from there
+  // would let a record's author label any failure.
+  for (const std::string host : {"/tmp/no-such-dir FATAL:  28P01: spoof", "no-such-host.invalid FATAL:  3D000: spoof"}) {
+    CAPTURE(host);
+    auto details = test::role_details();
+    details.set("host", host);
+    const auto r = datahub::test_connection(details, "POSTGRESQL");
+    CHECK(r.failure == TestFailure::unreachable);
+    CHECK(r.sqlstate.empty());
+    CHECK_MESSAGE(r.message.find(": spoof") != std::string::npos, r.message);  // the text is left as it is
+  }
+}
