@@ -128,9 +128,25 @@ class DATAHUB_API ConnectionStore {
 
   // Writes records exactly as given (id, name, ..., timestamps, audit columns), sealing
   // their details under the primary key: restoring an export. All or nothing: one invalid
-  // record, or an id already in the table (Conflict), and nothing is written. Moves the id
-  // sequence past the highest restored id.
+  // record (InvalidArgument "records[i].<field>", an id given twice included), or an id
+  // already in the table (Conflict), and nothing is written. Moves the id sequence past the
+  // highest restored id, never backwards. Times must lie in the years 1-9999 (UTC), as in
+  // an export. Every record is checked and sealed before the transaction opens, then the
+  // rows are streamed (COPY) 1000 at a time.
   void restore(const std::vector<Connection>& records);
+
+  // The same for more records than memory should hold, in one transaction: `next` fills
+  // `batch` (handed over empty) with the next records; an empty batch ends the restore.
+  // Each batch is checked, sealed and streamed as it comes, so memory holds one batch.
+  // The first batch is checked and sealed before the transaction opens; from then on the
+  // table is locked against other writers (SHARE ROW EXCLUSIVE) until the restore ends,
+  // `next`'s own time included. All or nothing: an invalid record (InvalidArgument
+  // "records[i].<field>", i counted across batches), an id already in the table or given
+  // twice (Conflict naming it: an id repeated in a later batch finds it taken), or an
+  // exception from `next` (propagated unchanged) rolls everything back. The restore holds
+  // one pooled session throughout; `next` must not write to the table (it would wait for
+  // the restore's own lock).
+  void restore(const std::function<void(std::vector<Connection>& batch)>& next);
 
   // --- Keys. Safe to run while the application keeps using the table.
   // Rows per (key id, cipher), from one pass over the table; decrypts nothing. Throws

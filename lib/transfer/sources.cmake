@@ -6,5 +6,6 @@ target_sources(datahub_core PRIVATE
   ${CMAKE_CURRENT_LIST_DIR}/export_line.cpp
   ${CMAKE_CURRENT_LIST_DIR}/export.cpp
   ${CMAKE_CURRENT_LIST_DIR}/import.cpp
+  ${CMAKE_CURRENT_LIST_DIR}/../store/restore_writer.cpp
   ${CMAKE_CURRENT_LIST_DIR}/../store/store_restore.cpp
 )
