@@ -83,8 +83,8 @@ struct ImportOptions {
 struct ParsedExport {
   std::vector<Connection> records;  // with their secrets when they were sealed and opened
   std::vector<ImportLineError> errors;
-  std::int64_t sealed = 0;           // records whose secrets were opened
-  std::int64_t without_secrets = 0;  // records exported with secrets left out
+  std::int64_t sealed = 0;           // of `records`, those whose secrets were opened
+  std::int64_t without_secrets = 0;  // of `records`, those exported with secrets left out
 };
 
 // Reads JSON lines (blank lines are skipped) and checks each with the rules create()
@@ -93,19 +93,30 @@ struct ParsedExport {
 // more key-stretching work than the limits allow (16 times the default's per salt, 32 per
 // file; docs/cli.md) is a bad line (InvalidArgument), refused before any stretching.
 // Throws Error(internal) only when the stream itself fails.
+// Holds the whole file in memory: every record, its secrets opened (a few KiB each). For
+// callers who want the records; import_connections does not use it, and holds one batch.
 DATAHUB_API ParsedExport read_export(std::istream& in, const ImportOptions& options = {});
 
 struct ImportReport {
   std::int64_t records = 0;          // records read and valid
-  std::int64_t sealed = 0;
-  std::int64_t without_secrets = 0;  // imported without their password
+  std::int64_t sealed = 0;           // of them, with sealed secrets opened
+  std::int64_t without_secrets = 0;  // of them, imported without their password
   bool written = false;              // false when any line failed, or on a dry run
   std::vector<ImportLineError> errors;
 };
 
-// read_export, then, if every line is good, ConnectionStore::restore in one transaction:
-// all or nothing. Lines with errors are reported and nothing is written. Throws what
-// restore() throws: Conflict when an id is already in the table (nothing written).
+// Reads and checks the lines as read_export does, and writes the good records with
+// ConnectionStore::restore(next) in one transaction, a batch at a time (1000 records, or
+// fewer making 8 MiB of lines): all or nothing, in memory bounded by a batch (~4 MiB for
+// typical records) plus 8 bytes per record for the repeated-id check and the report's
+// errors, however long the file. The first batch is read before the transaction opens (a
+// passphrase prompt keeps no lock); from then on other writers wait until the import
+// ends. At the first bad line the transaction is rolled back and the rest of the file is
+// still read and checked, writing nothing: the report lists every bad line. A dry run
+// only reads and checks (the table is not consulted: a taken id is not seen). Throws what
+// restore() throws: Conflict when an id is already in the table (nothing written; a bad
+// line anywhere in the file is reported instead), and Error(internal) when the stream
+// fails.
 DATAHUB_API ImportReport import_connections(ConnectionStore& store, std::istream& in,
                                             const ImportOptions& options = {});
 

@@ -1,0 +1,114 @@
+#include "transfer/line_checker.hpp"
+
+#include "model/details_json.hpp"
+#include "transfer/export_line.hpp"
+#include "transfer/record_rules.hpp"
+
+#include <datahub/connection_type.hpp>
+#include <datahub/error.hpp>
+
+#include <istream>
+
+namespace datahub::transfer {
+namespace {
+
+// The longest line read. A real one is far shorter (the longest description, tags and
+// details, escaped, take ~200 KiB); std::getline would hold a line of any length in memory.
+constexpr std::size_t kMaxLineBytes = std::size_t{1} << 20;
+
+enum class Line { end, ok, too_long };
+
+// The next line without its '\n'. A line over kMaxLineBytes is read to its end but not kept.
+Line next_line(std::istream& in, std::string& line) {
+  line.clear();
+  bool any = false, too_long = false;
+  // From the stream buffer directly: istream::get builds a sentry for every byte.
+  std::streambuf* buffer = in.rdbuf();
+  if (buffer == nullptr) {
+    in.setstate(std::ios::badbit);
+    return Line::end;
+  }
+  for (int c = buffer->sbumpc(); c != std::char_traits<char>::eof(); c = buffer->sbumpc()) {
+    any = true;
+    if (c == '\n') break;
+    if (line.size() < kMaxLineBytes) {
+      line += static_cast<char>(c);
+    } else {
+      too_long = true;
+    }
+  }
+  if (!any) {
+    in.setstate(std::ios::eofbit);
+    return Line::end;
+  }
+  return too_long ? Line::too_long : Line::ok;
+}
+
+bool is_blank(const std::string& line) {
+  return line.find_first_not_of(" \t\r") == std::string::npos;
+}
+
+// Opens a line's sealed secrets and puts them back among its details.
+void unseal_into(Connection& record, const SealedSecrets& sealed, PassphraseOpener& opener) {
+  SecretBytes plaintext = opener.open(sealed, associated_data(record));
+  const Details secrets = model::details_from_secret_json(plaintext);
+  const ConnectionType& type = connection_type(record.type);
+  for (const auto& [name, value] : secrets) {
+    const FieldSpec* spec = type.field(name);
+    if (!spec || !spec->secret) throw InvalidArgument("sealed_secrets", "holds a field that is not secret");
+    if (record.details.find(name)) throw InvalidArgument("connection_details." + name, "is both sealed and in clear");
+    if (const auto* s = std::get_if<std::string>(&value)) {
+      record.details.set(name, *s);
+    } else {
+      record.details.set(name, std::get<std::int64_t>(value));
+    }
+  }
+}
+
+}  // namespace
+
+bool LineChecker::next(Connection& record) {
+  for (Line state; (state = next_line(in_, text_)) != Line::end;) {
+    ++number_;
+    if (state == Line::too_long) {
+      errors_.push_back({number_, ErrorCode::invalid_argument,
+                         "record: is longer than " + std::to_string(kMaxLineBytes) + " bytes"});
+      continue;
+    }
+    if (is_blank(text_)) continue;
+    try {
+      LineSecrets secrets = LineSecrets::none;
+      record = check(text_, number_, secrets);
+      ++good_;
+      if (secrets == LineSecrets::sealed) ++sealed_;
+      if (secrets == LineSecrets::left_out) ++without_secrets_;
+      return true;
+    } catch (const Error& e) {
+      errors_.push_back({number_, e.code(), e.what()});
+    }
+  }
+  if (in_.bad()) throw Error(ErrorCode::internal, "import: the input could not be read");
+  return false;
+}
+
+// One line's record, checked, or throws why it cannot be used.
+Connection LineChecker::check(const std::string& text, std::size_t number, LineSecrets& secrets) {
+  ExportLine line = parse_line(text);
+  if (line.sealed) unseal_into(line.record, *line.sealed, opener());
+  secrets = line.sealed ? LineSecrets::sealed : line.redacted.empty() ? LineSecrets::none : LineSecrets::left_out;
+  Connection record = check_restorable(line.record);
+  if (const auto first = ids_.seen_on(record.id, number)) {
+    throw InvalidArgument("id", *first ? "is also on line " + std::to_string(*first) : "is also on an earlier line");
+  }
+  return record;
+}
+
+PassphraseOpener& LineChecker::opener() {
+  if (!opener_) {
+    if (!options_.passphrase) throw KeyUnavailable("sealed_secrets: a passphrase is needed to open them");
+    opener_.emplace(options_.passphrase());
+  }
+  return *opener_;
+}
+
+}  // namespace datahub::transfer
