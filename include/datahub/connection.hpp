@@ -96,7 +96,10 @@ struct ListQuery {
 
 struct Page {
   std::vector<Connection> items;
-  std::optional<std::int64_t> next_after_id;  // pass as after_id for the next page; empty at the end
+  // Pass as after_id for the next page; empty at the end. A page may hold fewer than `limit`
+  // items, even none, and still have one: with a tag filter a page takes two statements,
+  // and rows deleted or changed between them are left out.
+  std::optional<std::int64_t> next_after_id;
 };
 
 // The record as one compact JSON object, the shape the C ABI returns: the seed's column

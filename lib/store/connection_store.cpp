@@ -144,13 +144,17 @@ Page ConnectionStore::list(const ListQuery& query, Secrets secrets) {
   const std::size_t wanted = static_cast<std::size_t>(query.limit) + 1;  // one more: is there a next page?
 
   std::vector<store::StoredRow> rows;
+  std::optional<std::int64_t> next_after_id;
   try {
     auto lease = impl_->pool.lease();
     bool done = false;
     if (by_tags) {
       // Walking the primary key in order and filtering is the planner's usual choice with
       // ORDER BY id LIMIT n, and a disaster for a rare tag. So first ask the GIN index for
-      // the matching ids, unordered; when there are few, fetch the page by id.
+      // the matching ids, unordered; when there are few, the page is the first `limit` of
+      // them, fetched by id. That is a second statement: a row deleted or changed in between
+      // is left out (the filter is applied again), which may make the page short, and the
+      // next page still starts after the last id chosen, so no row further on is skipped.
       const auto ids = store::exec_unprepared(lease, "SELECT id FROM database_connections WHERE " + where +
                                                          " LIMIT " + std::to_string(kGinCandidates), params, "list");
       const int n = PQntuples(ids.get());
@@ -158,11 +162,14 @@ Page ConnectionStore::list(const ListQuery& query, Secrets secrets) {
         std::vector<long long> matches(static_cast<std::size_t>(n));
         for (int i = 0; i < n; ++i) matches[static_cast<std::size_t>(i)] = store::integer(ids.get(), i, 0);
         std::sort(matches.begin(), matches.end());
-        if (matches.size() > wanted) matches.resize(wanted);
+        if (matches.size() > static_cast<std::size_t>(query.limit)) {
+          matches.resize(static_cast<std::size_t>(query.limit));
+          next_after_id = matches.back();
+        }
         std::string id_array = "{";
         for (std::size_t i = 0; i < matches.size(); ++i) id_array += (i ? "," : "") + std::to_string(matches[i]);
-        store::Params by_id;
-        rows = store::fetch_rows(lease, select + "id = ANY(CAST(" + by_id.add(id_array + "}") +
+        store::Params by_id = params;
+        rows = store::fetch_rows(lease, select + where + " AND id = ANY(CAST(" + by_id.add(id_array + "}") +
                                             " AS integer[])) ORDER BY id", by_id, "list");
         done = true;
       }
@@ -172,19 +179,21 @@ Page ConnectionStore::list(const ListQuery& query, Secrets secrets) {
           select + where + " ORDER BY id LIMIT CAST(" + params.add(static_cast<long long>(wanted)) + " AS integer)";
       rows = by_tags ? store::rows_from(store::exec_unprepared(lease, sql, params, "list").get())
                      : store::fetch_rows(lease, sql, params, "list");
+      if (rows.size() > static_cast<std::size_t>(query.limit)) {
+        rows.pop_back();
+        next_after_id = rows.back().id;
+      }
     }
   } catch (...) {
     store::rethrow_as_datahub_error("list");
   }
   Page page;
-  const bool more = rows.size() > static_cast<std::size_t>(query.limit);
-  if (more) rows.pop_back();
   for (const auto& row : rows) {
     page.items.push_back(impl_->codec.to_connection(row, secrets, true));
     if (const auto& error = page.items.back().error)
       impl_->log(LogLevel::warning, "connection " + std::to_string(row.id) + " could not be opened: " + error->message);
   }
-  if (more) page.next_after_id = page.items.back().id;
+  page.next_after_id = next_after_id;
   return page;
 }
 
