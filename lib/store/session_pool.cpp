@@ -22,12 +22,18 @@ PGconn* connection_of(soci::session& session) {
 }
 
 // Whether an idle connection is still usable, without a round trip: a server that went
-// away has sent its goodbye (or EOF), which makes the socket readable.
+// away has sent its goodbye (or EOF), which makes the socket readable. A terminated backend
+// sends a FATAL message and then closes: one PQconsumeInput reads the message only and the
+// connection still looks fine, so the socket is read until it has nothing more, and the
+// EOF behind the message marks the connection bad. (Bounded: an idle session is sent
+// little, but a flood must not keep a lease here.)
 bool still_connected(PGconn* conn) {
   if (!conn || PQstatus(conn) != CONNECTION_OK) return false;
   pollfd fd{PQsocket(conn), POLLIN, 0};
   if (fd.fd < 0) return false;
-  if (::poll(&fd, 1, 0) > 0 && PQconsumeInput(conn) == 0) return false;
+  for (int reads = 0; reads < 16 && ::poll(&fd, 1, 0) > 0; ++reads) {
+    if (PQconsumeInput(conn) == 0 || PQstatus(conn) != CONNECTION_OK) return false;
+  }
   return PQstatus(conn) == CONNECTION_OK;
 }
 

@@ -14,6 +14,8 @@
 #include <thread>
 
 #include <arpa/inet.h>
+#include <cerrno>
+#include <csignal>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -231,4 +233,64 @@ TEST_CASE("a restart under a 4-thread workload: Unavailable meanwhile, recovery,
     CAPTURE(id);
     CHECK(store.get(id).name == name);
   }
+}
+
+TEST_CASE("sessions whose backends were terminated while idle are reopened: the next calls succeed") {
+  // pg_terminate_backend (an operator, idle_session_timeout, a pooler) on sessions that sit
+  // idle in the pool: the backend sends its FATAL message, then closes. A lease must see
+  // both and reconnect, not hand out the dead session and fail the caller's statement.
+  test::clear_table();
+  datahub::StoreOptions options;
+  options.database = test::database() + " application_name=datahub_idle_victim";
+  options.keys = test::keyring();
+  options.pool_size = 2;
+  std::atomic<int> reconnects{0};
+  options.log = [&](datahub::LogLevel, const std::string& message) {
+    if (message.find("reconnected") != std::string::npos) ++reconnects;
+  };
+  datahub::ConnectionStore store(options);
+  const auto row = store.create(test::sample("survivor"), "tester");
+  const bool local_server = std::getenv("DATAHUB_TEST_PG_CTL") != nullptr;  // its pids are ours to see
+  for (int round = 0; round < 3; ++round) {
+    CAPTURE(round);
+    std::vector<int> pids(8);
+    soci::statement find = (test::admin().prepare << "SELECT pid FROM pg_stat_activity "
+                                                     "WHERE application_name = 'datahub_idle_victim'", soci::into(pids));
+    find.execute(true);
+    // Both sessions at first; later, those the previous round's calls leased (and reopened).
+    if (round == 0) CHECK(pids.size() == 2); else CHECK(pids.size() >= 1);
+    for (int pid : pids) test::admin() << "SELECT pg_terminate_backend(:pid)", soci::use(pid);
+    // pg_terminate_backend only signals: wait until every one of them has exited (gone
+    // from pg_stat_activity, and its process reaped, so that its socket is closed).
+    int left = 1;
+    for (int i = 0; i < 400 && left > 0; ++i) {
+      test::admin() << "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'datahub_idle_victim'",
+          soci::into(left);
+      if (local_server) {
+        for (int pid : pids) left += ::kill(pid, 0) == 0 || errno != ESRCH ? 1 : 0;
+      }
+      if (left > 0) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    REQUIRE(left == 0);
+    // Three threads at once, each making a few calls: sessions are leased while others are busy.
+    std::vector<std::thread> threads;
+    std::atomic<int> failed{0};
+    std::mutex m;
+    std::vector<std::string> errors;
+    for (int t = 0; t < 3; ++t) {
+      threads.emplace_back([&] {
+        try {
+          for (int i = 0; i < 3; ++i) CHECK(store.get(row.id).name == "survivor");
+        } catch (const datahub::Error& e) {
+          ++failed;
+          std::lock_guard<std::mutex> lock(m);
+          errors.push_back(e.what());
+        }
+      });
+    }
+    for (auto& t : threads) t.join();
+    CAPTURE(errors.empty() ? std::string() : errors.front());
+    CHECK(failed == 0);
+  }
+  CHECK(reconnects >= 3);
 }
