@@ -50,7 +50,10 @@ class DekCache {
   };
 
   DekCachePolicy policy_;
-  std::mutex mutex_;
+  // Two locks: the sealing one is held while the provider wraps a new DEK (a remote KMS
+  // may take long), and reads of cached DEKs must not wait for that.
+  std::mutex sealing_mutex_;  // guards sealing_
+  std::mutex opening_mutex_;  // guards opening_
   std::map<std::string, SealEntry> sealing_;
   std::map<std::pair<std::string, Bytes>, OpenEntry> opening_;
 };

@@ -7,6 +7,7 @@
 #include <atomic>
 #include <chrono>
 #include <functional>
+#include <future>
 #include <set>
 
 namespace {
@@ -182,4 +183,49 @@ TEST_CASE("a write asks the provider for its primary key id once") {
   store->force_update(c.id, new_name, "tester");
   CHECK(keys->primaries == 1);
   CHECK(store->get(c.id).name == "renamed");
+}
+
+TEST_CASE("with the DEK cache on, a slow wrap() for a new data key holds up no read") {
+  // A remote KMS takes its time to wrap the next data key. Sealers wait for it (one asks,
+  // the others reuse its answer), but a read of a row whose data key is cached has nothing
+  // to wait for.
+  class SlowWrap : public ForwardingProvider {
+   public:
+    using ForwardingProvider::ForwardingProvider;
+    datahub::Bytes wrap(const std::string& kid, const datahub::SecretBytes& dek, const datahub::Bytes& aad) const override {
+      if (slow) {
+        entered.set_value();
+        release.wait_for(std::chrono::seconds(10));
+      }
+      return ForwardingProvider::wrap(kid, dek, aad);
+    }
+    std::atomic<bool> slow{false};
+    mutable std::promise<void> entered;
+    std::shared_future<void> release;
+  };
+  test::clear_table();
+  auto provider = std::make_shared<SlowWrap>(test::keyring());
+  std::promise<void> release;
+  provider->release = release.get_future().share();
+  datahub::StoreOptions options;
+  options.database = test::database();
+  options.keys = provider;
+  options.dek_cache.ttl = std::chrono::seconds(60);
+  options.dek_cache.max_uses = 1;  // the next create needs a new data key
+  datahub::ConnectionStore store(options);
+  const auto row = store.create(test::sample("read meanwhile", "cached-pw"), "t");
+  CHECK(*store.get(row.id, datahub::Secrets::reveal).details.find_string("password") == "cached-pw");
+
+  provider->slow = true;
+  auto entered = provider->entered.get_future();
+  auto writer = std::async(std::launch::async, [&] { return store.create(test::sample("slow"), "t").id; });
+  REQUIRE(entered.wait_for(std::chrono::seconds(5)) == std::future_status::ready);
+  auto reader = std::async(std::launch::async, [&] {
+    return *store.get(row.id, datahub::Secrets::reveal).details.find_string("password");
+  });
+  const bool read_meanwhile = reader.wait_for(std::chrono::seconds(2)) == std::future_status::ready;
+  release.set_value();
+  CHECK(read_meanwhile);
+  CHECK(reader.get() == "cached-pw");
+  CHECK(writer.get() > row.id);
 }
