@@ -4,11 +4,14 @@
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <functional>
 #include <future>
+#include <map>
 #include <set>
+#include <thread>
 
 namespace {
 
@@ -228,4 +231,47 @@ TEST_CASE("with the DEK cache on, a slow wrap() for a new data key holds up no r
   CHECK(read_meanwhile);
   CHECK(reader.get() == "cached-pw");
   CHECK(writer.get() > row.id);
+}
+
+TEST_CASE("the DEK cache under many threads: no data key sealed more than max_uses records") {
+  // Eight threads creating at once (some through create_many, whose second batch is sealed
+  // on a helper thread): every cached data key is handed out at most max_uses times, one
+  // wrap() per data key, and every record has its own message id.
+  test::clear_table();
+  auto provider = std::make_shared<CountingProvider>(test::keyring());
+  datahub::StoreOptions options;
+  options.database = test::database();
+  options.keys = provider;
+  options.pool_size = 8;
+  options.dek_cache.ttl = std::chrono::seconds(600);
+  options.dek_cache.max_uses = 7;
+  datahub::ConnectionStore store(options);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([&, t] {
+      if (t == 0) {
+        store.create_many(test::samples("bulk ", 1500), "t");
+      } else {
+        for (int i = 0; i < 40; ++i) store.create(test::sample("t" + std::to_string(t) + "-" + std::to_string(i)), "t");
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  const long long rows = 1500 + 7 * 40;
+  REQUIRE(test::row_count() == rows);
+  std::map<std::string, int> per_edk;
+  std::set<std::string> mids;
+  soci::rowset<soci::row> stored = (test::admin().prepare <<
+      "SELECT connection_details->>'edk', connection_details->>'mid' FROM database_connections");
+  for (const auto& r : stored) {
+    ++per_edk[r.get<std::string>(0)];
+    mids.insert(r.get<std::string>(1));
+  }
+  int most = 0;
+  for (const auto& [edk, n] : per_edk) most = std::max(most, n);
+  CHECK(most <= 7);
+  CHECK(per_edk.size() == static_cast<std::size_t>((rows + 6) / 7));  // full use of each data key
+  CHECK(provider->wraps == static_cast<int>(per_edk.size()));
+  CHECK(mids.size() == static_cast<std::size_t>(rows));
+  CHECK(test::open_store(test::keyring())->verify().failed.empty());
 }
