@@ -3,7 +3,9 @@
 // The store never sees a KEK: it asks the provider to wrap a fresh 32-byte data key (DEK)
 // under the primary key, and to unwrap a DEK under the key id stored in the envelope.
 // Implementations must be thread-safe; the store calls them from many threads at once,
-// including a helper thread of create_many's own (not the caller's).
+// including a helper thread of create_many's own (not the caller's). An exception that is
+// not a datahub::Error (a KMS client's own type; std::bad_alloc aside) is reported as
+// KeyUnavailable, like any other failure of the provider.
 // A cloud KMS plugs in by implementing this interface (or, from C, Python and Go, through
 // the callback provider of the C ABI).
 #pragma once

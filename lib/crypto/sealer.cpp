@@ -8,8 +8,27 @@
 #include <botan/kdf.h>
 #include <botan/system_rng.h>
 
+#include <new>
+
 namespace datahub::crypto {
 namespace {
+
+// Calls the host's provider. What it throws outside datahub::Error (a KMS client's own
+// exception type) is the provider failing, KeyUnavailable, like any other provider failure:
+// list() then keeps the page, rotate() counts the row failed, and no foreign exception
+// leaves the C++ API. Out of memory stays what it is.
+template <class Call>
+auto provider_call(const char* operation, Call&& call) -> decltype(call()) {
+  try {
+    return call();
+  } catch (const Error&) {
+    throw;
+  } catch (const std::bad_alloc&) {
+    throw;
+  } catch (...) {
+    throw KeyUnavailable(std::string("the key provider failed (") + operation + ")");
+  }
+}
 
 constexpr char kTable[] = "database_connections";
 constexpr char kDetailsLabel[] = "datahub.connections.details.v1";
@@ -48,15 +67,23 @@ SecretBytes content_key(const SecretBytes& dek, const Envelope& e, std::size_t l
 // A provider's wrap(), refused when it returns nothing: an empty wrapped key would be
 // written as a row that never opens again.
 Bytes wrap_dek(const KeyProvider& keys, const std::string& kid, const SecretBytes& dek) {
-  Bytes edk = keys.wrap(kid, dek, dek_associated_data(kid));
+  Bytes edk = provider_call("wrap", [&] { return keys.wrap(kid, dek, dek_associated_data(kid)); });
   if (edk.empty()) throw KeyUnavailable("the key provider returned an empty wrapped key");
   return edk;
 }
 
+SecretBytes unwrap_dek(const KeyProvider& keys, const std::string& kid, const Bytes& edk) {
+  return provider_call("unwrap", [&] { return keys.unwrap(kid, edk, dek_associated_data(kid)); });
+}
+
 }  // namespace
 
+std::string primary_key_id(const KeyProvider& keys) {
+  return provider_call("primary_key_id", [&] { return keys.primary_key_id(); });
+}
+
 std::string checked_primary_key_id(const KeyProvider& keys) {
-  std::string id = keys.primary_key_id();
+  std::string id = primary_key_id(keys);
   if (!is_valid_key_id(id))
     throw KeyUnavailable("the key provider's primary key id is malformed (key ids are 1-128 characters of [A-Za-z0-9._:/-])");
   return id;
@@ -102,7 +129,7 @@ Envelope Sealer::seal(const SecretBytes& plaintext, std::int64_t row_id) const {
 }
 
 Sealer::WrappedKey Sealer::rewrap(const WrappedKey& wrapped) const {
-  const SecretBytes dek = keys_->unwrap(wrapped.kid, wrapped.edk, dek_associated_data(wrapped.kid));
+  const SecretBytes dek = unwrap_dek(*keys_, wrapped.kid, wrapped.edk);
   WrappedKey out{checked_primary_key_id(*keys_), {}};
   out.edk = wrap_dek(*keys_, out.kid, dek);
   return out;
@@ -122,7 +149,7 @@ SecretBytes Sealer::open(const Envelope& e, std::int64_t row_id) const {
   if (!cipher) throw Integrity("envelope: unknown alg");
   if (e.nonce.size() != cipher->nonce_length()) throw Integrity("envelope: wrong nonce length");
   const SecretBytes dek = cache_.for_opening(
-      e.kid, e.edk, [&] { return keys_->unwrap(e.kid, e.edk, dek_associated_data(e.kid)); });
+      e.kid, e.edk, [&] { return unwrap_dek(*keys_, e.kid, e.edk); });
   if (dek.size() != kDekBytes) throw Integrity("envelope: data key has the wrong length");
   const SecretBytes key = content_key(dek, e, cipher->key_length());
   return cipher->open(key, e.nonce, e.ciphertext, details_associated_data(row_id, e));

@@ -50,6 +50,10 @@ class Sealer {
   mutable DekCache cache_;
 };
 
+// The provider's primary key id, unchecked; like every provider call made here, a foreign
+// exception from the provider is reported as KeyUnavailable.
+std::string primary_key_id(const KeyProvider& keys);
+
 // The provider's primary key id, checked against the key-id rule (key_id.hpp): a host's odd
 // id would otherwise seal rows that never open again, or reach reports unchecked. Throws
 // KeyUnavailable, without echoing the id.

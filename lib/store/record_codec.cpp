@@ -78,7 +78,7 @@ Connection RecordCodec::to_connection(const StoredRow& row, Secrets secrets, boo
     const crypto::Envelope envelope = crypto::parse_envelope(row.envelope);
     c.key_id = envelope.kid;
     c.alg = envelope.alg;
-    c.stale = envelope.kid != keys().primary_key_id();
+    c.stale = envelope.kid != crypto::primary_key_id(keys());
     SecretBytes plaintext = sealer_.open(envelope, row.id);
     c.details = model::details_from_secret_json(plaintext);
     if (secrets == Secrets::redact) c.redacted = redact(c.details, c.type);

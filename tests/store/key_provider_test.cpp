@@ -11,6 +11,7 @@
 #include <future>
 #include <map>
 #include <set>
+#include <stdexcept>
 #include <thread>
 
 namespace {
@@ -274,4 +275,43 @@ TEST_CASE("the DEK cache under many threads: no data key sealed more than max_us
   CHECK(provider->wraps == static_cast<int>(per_edk.size()));
   CHECK(mids.size() == static_cast<std::size_t>(rows));
   CHECK(test::open_store(test::keyring())->verify().failed.empty());
+}
+
+TEST_CASE("a provider that throws its own exception now and then is a failing provider: KeyUnavailable, the page kept, the row counted failed") {
+  // A KMS client library's own exception type (not a datahub::Error), thrown by one call
+  // in a while. The library reports it as the provider failing, everywhere alike.
+  class Flaky : public ForwardingProvider {
+   public:
+    using ForwardingProvider::ForwardingProvider;
+    datahub::SecretBytes unwrap(const std::string& kid, const datahub::Bytes& edk, const datahub::Bytes& aad) const override {
+      if (fail_next.exchange(false)) throw std::runtime_error("kms: throttled");
+      return ForwardingProvider::unwrap(kid, edk, aad);
+    }
+    mutable std::atomic<bool> fail_next{false};
+  };
+  test::clear_table();
+  auto old_store = test::open_store(test::keyring("k1", {"k1"}));
+  std::vector<std::int64_t> ids;
+  for (int i = 0; i < 3; ++i) ids.push_back(old_store->create(test::sample("flaky " + std::to_string(i)), "t").id);
+  auto flaky = std::make_shared<Flaky>(test::keyring("k2", {"k1", "k2"}));
+  auto store = test::open_store(flaky);
+
+  flaky->fail_next = true;
+  datahub::Page page;
+  CHECK_NOTHROW(page = store->list({}));
+  REQUIRE(page.items.size() == 3);
+  REQUIRE(page.items[0].error);
+  CHECK(page.items[0].error->code == datahub::ErrorCode::key_unavailable);
+  CHECK_FALSE(page.items[1].error);
+
+  flaky->fail_next = true;
+  CHECK_THROWS_AS(store->get(ids[1]), datahub::KeyUnavailable);
+
+  flaky->fail_next = true;
+  datahub::RotateReport report;
+  CHECK_NOTHROW(report = store->rotate());
+  CHECK(report.failed == 1);
+  CHECK(report.rewritten == 2);
+  CHECK(store->rotate().rewritten == 1);  // rerun, as documented
+  CHECK(store->verify().failed.empty());
 }
