@@ -42,16 +42,21 @@ bool is_lost_connection(const std::string& message) {
   return false;
 }
 
-// A connection the server answered and refused: a wrong password, an unknown role or
-// database. Retrying cannot help, so it is a Database error, not Unavailable. libpq gives
-// no SQLSTATE for a failed connection; the server's wording (English, its default
-// lc_messages) tells which. Anything else, a server starting up or full included, stays
+constexpr const char* kFailedConnect = "Cannot establish connection";  // SOCI's first line
+constexpr const char* kNoPassword = "fe_sendauth: no password supplied";  // libpq's own
+
+// A connection the server answered and refused: a wrong or missing password, an unknown
+// role or database. Retrying cannot help, so it is a Database error, not Unavailable.
+// libpq gives no SQLSTATE for a failed connection; the server's wording (English, its
+// default lc_messages) tells which, or libpq's when the server asked for a password the
+// conninfo does not hold. Anything else, a server starting up or full included, stays
 // Unavailable.
 // Only a failed connect (SOCI's "Cannot establish connection") is looked at: its message
 // is libpq's, never a statement's DETAIL or CONTEXT.
 const char* refused_login_sqlstate(const std::string& message) {
-  if (message.rfind("Cannot establish connection", 0) != 0 || message.find("FATAL:") == std::string::npos)
-    return nullptr;
+  if (message.rfind(kFailedConnect, 0) != 0) return nullptr;
+  if (message.find(kNoPassword) != std::string::npos) return "28P01";
+  if (message.find("FATAL:") == std::string::npos) return nullptr;
   if (message.find("authentication failed") != std::string::npos) return "28P01";
   if (message.find("no pg_hba.conf entry") != std::string::npos) return "28000";
   if (message.find("does not exist") != std::string::npos) {
@@ -67,7 +72,7 @@ const char* refused_login_sqlstate(const std::string& message) {
 // quotes its value; libpq checks no secret option's value this way. Only a failed connect
 // is looked at, as above.
 std::string invalid_option_reason(const std::string& message) {
-  if (message.rfind("Cannot establish connection", 0) != 0) return {};
+  if (message.rfind(kFailedConnect, 0) != 0) return {};
   for (const char* sign : {"invalid integer value \"", "invalid port number: \"", " value: \"", "could not match "}) {
     const std::size_t found = message.find(sign);
     if (found == std::string::npos) continue;
@@ -80,10 +85,21 @@ std::string invalid_option_reason(const std::string& message) {
   return {};
 }
 
-// The server's reason, from "...failed: FATAL:  <reason>".
-std::string fatal_reason(const std::string& message) {
+// The reason of a refused login: the server's, from "...failed: FATAL:  <reason>", or libpq's.
+std::string refusal_reason(const std::string& message) {
+  if (message.find(kNoPassword) != std::string::npos) return "it asks for a password, and none was given";
   const std::size_t at = message.find("FATAL:");
   return primary_message(message.substr(at == std::string::npos ? 0 : at));
+}
+
+// Why a connect failed: libpq's first line after SOCI's own ("connection to server at ...
+// failed: Connection refused"); for anything else, the primary message.
+std::string failure_reason(const std::string& message) {
+  if (message.rfind(kFailedConnect, 0) == 0) {
+    const std::size_t next = message.find('\n');
+    if (next != std::string::npos && next + 1 < message.size()) return primary_message(message.substr(next + 1));
+  }
+  return primary_message(message);
 }
 
 }  // namespace
@@ -115,12 +131,12 @@ void rethrow_as_datahub_error(const std::string& operation) {
     const auto* pg = dynamic_cast<const soci::postgresql_soci_error*>(&e);
     const std::string state = pg ? pg->sqlstate() : "";
     if (const char* refused = refused_login_sqlstate(message))
-      throw Database(operation + ": the server refused the connection (" + fatal_reason(message) + ")", refused);
+      throw Database(operation + ": the server refused the connection (" + refusal_reason(message) + ")", refused);
     if (const std::string reason = invalid_option_reason(message); !reason.empty())
       throw InvalidArgument("database", reason);
     if (e.get_error_category() == soci::soci_error::connection_error || is_connection_state(state) ||
         is_lost_connection(message))
-      throw Unavailable(operation + ": the database is unavailable (" + primary_message(message) + ")");
+      throw Unavailable(operation + ": the database is unavailable (" + failure_reason(message) + ")");
     throw Database(operation + ": " + primary_message(message) + (pg ? " (SQLSTATE " + state + ")" : ""), state);
   } catch (const std::bad_alloc&) {
     throw Error(ErrorCode::internal, operation + ": out of memory");

@@ -109,8 +109,23 @@ TEST_CASE("a server that refuses the login is a Database error; one that cannot 
     CHECK(e.sqlstate() == "3D000");
     CHECK(std::string(e.what()).find("refused the connection") != std::string::npos);
   }
+  // A role that needs a password, and none given: libpq stops before the server can refuse.
+  options.database = test::database() + " user=datahub_no_such_role password=''";
+  try {
+    datahub::ConnectionStore refused(options);
+    FAIL("the store opened");
+  } catch (const datahub::Database& e) {
+    CHECK(e.sqlstate() == "28P01");
+    CHECK_MESSAGE(std::string(e.what()).find("asks for a password") != std::string::npos, e.what());
+  }
   options.database = "host=/nonexistent-dir port=1 dbname=x";
-  CHECK_THROWS_AS(datahub::ConnectionStore{options}, datahub::Unavailable);
+  try {
+    datahub::ConnectionStore unreachable(options);
+    FAIL("the store opened");
+  } catch (const datahub::Unavailable& e) {
+    // libpq's reason, not only SOCI's "Cannot establish connection to the database."
+    CHECK_MESSAGE(std::string(e.what()).find("No such file or directory") != std::string::npos, e.what());
+  }
 }
 
 TEST_CASE("migrations are versioned, recorded and idempotent") {
