@@ -61,29 +61,55 @@ struct TableStats {
   long long updates = 0, hot_updates = 0, index_scans = 0;
 };
 
-TableStats table_stats() {
-  TableStats t;
-  test::admin() << "SELECT n_tup_upd, n_tup_hot_upd, COALESCE(idx_scan, 0) FROM pg_stat_user_tables "
-                   "WHERE relname = 'database_connections'",
-      soci::into(t.updates), soci::into(t.hot_updates), soci::into(t.index_scans);
-  return t;
-}
-
-// What `work` adds to the table's statistics; it must open (and close) a store of its own
-// and update `updates` rows. A session reports its counts as it ends, and they arrive a
-// moment later: this waits for the updates, which come in the same report as the rest.
-TableStats stats_added_by(long long updates, const std::function<void()>& work) {
-  const TableStats before = table_stats();
-  work();
-  TableStats after = table_stats();
-  for (int i = 0; i < 200 && after.updates < before.updates + updates; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    after = table_stats();
+// A table of its own, in a schema the stores reach through search_path, for the tests that
+// read its statistics: the suite's other sessions report their counts as they end, or up
+// to 10 s after going idle, and would land in the shared table's figures.
+class OwnTable {
+ public:
+  explicit OwnTable(std::string schema) : schema_(std::move(schema)) {
+    test::admin() << "DROP SCHEMA IF EXISTS " + schema_ + " CASCADE";
+    test::admin() << "CREATE SCHEMA " + schema_;
+    open(test::keyring("k1", {"k1"}))->migrate();
   }
-  REQUIRE(after.updates - before.updates == updates);
-  return {after.updates - before.updates, after.hot_updates - before.hot_updates,
-          after.index_scans - before.index_scans};
-}
+  ~OwnTable() { test::admin() << "DROP SCHEMA IF EXISTS " + schema_ + " CASCADE"; }
+  OwnTable(const OwnTable&) = delete;
+  OwnTable& operator=(const OwnTable&) = delete;
+
+  std::unique_ptr<datahub::ConnectionStore> open(std::shared_ptr<const datahub::KeyProvider> keys) const {
+    datahub::StoreOptions options;
+    options.database = test::database() + " options=-csearch_path=" + schema_;
+    options.keys = std::move(keys);
+    return std::make_unique<datahub::ConnectionStore>(options);
+  }
+  std::string table() const { return schema_ + ".database_connections"; }
+
+  TableStats stats() const {
+    TableStats t;
+    test::admin() << "SELECT n_tup_upd, n_tup_hot_upd, COALESCE(idx_scan, 0) FROM pg_stat_user_tables "
+                     "WHERE schemaname = :schema AND relname = 'database_connections'",
+        soci::use(schema_), soci::into(t.updates), soci::into(t.hot_updates), soci::into(t.index_scans);
+    return t;
+  }
+
+  // What `work` adds to the table's statistics; it must open (and close) a store of its own
+  // and update `updates` rows. A session reports its counts as it ends, and they arrive a
+  // moment later: this waits for the updates, which come in the same report as the rest.
+  TableStats added_by(long long updates, const std::function<void()>& work) const {
+    const TableStats before = stats();
+    work();
+    TableStats after = stats();
+    for (int i = 0; i < 200 && after.updates < before.updates + updates; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      after = stats();
+    }
+    REQUIRE(after.updates - before.updates == updates);
+    return {after.updates - before.updates, after.hot_updates - before.hot_updates,
+            after.index_scans - before.index_scans};
+  }
+
+ private:
+  std::string schema_;
+};
 
 }  // namespace
 
@@ -262,42 +288,33 @@ TEST_CASE("a rotation stopped midway, by an exception or a killed process, finis
 }
 
 TEST_CASE("a re-wrap is a HOT update: it writes no index entry") {
-  test::clear_table();
-  test::admin() << "VACUUM database_connections";  // the deleted rows' space is free again
-  test::open_store(test::keyring("k1", {"k1"}))->create_many(test::samples("in place ", 40), "tester");
-  const TableStats added = stats_added_by(40, [] {
-    CHECK(test::open_store(test::keyring("k2", {"k1", "k2"}))->rotate().rewritten == 40);
+  const OwnTable own("keys_test_hot_update");
+  own.open(test::keyring("k1", {"k1"}))->create_many(test::samples("in place ", 40), "tester");
+  const TableStats added = own.added_by(40, [&] {
+    CHECK(own.open(test::keyring("k2", {"k1", "k2"}))->rotate().rewritten == 40);
   });
   // Non-HOT (an index reading connection_details, or no room on the page), each update would
   // put new entries into every index, the GIN one on tags included (migration 4).
   CHECK(added.hot_updates == 40);
-  auto k2_only = test::open_store(test::keyring("k2", {"k2"}));
+  auto k2_only = own.open(test::keyring("k2", {"k2"}));
   CHECK(rows_per_key(*k2_only) == std::map<std::string, std::int64_t>{{"k2/A256GCM", 40}});
   CHECK(k2_only->verify().failed.empty());
 }
 
 TEST_CASE("rotation steps over a gap of ids in one go") {
-  test::clear_table();
-  long long next_id = 0;
-  test::admin() << "SELECT nextval(pg_get_serial_sequence('database_connections', 'id'))", soci::into(next_id);
-  struct RestoreSequence {  // and no rows left with ids up there
-    long long next_id;
-    ~RestoreSequence() {
-      test::admin() << "DELETE FROM database_connections WHERE id > " << next_id;
-      test::admin() << "SELECT setval(pg_get_serial_sequence('database_connections', 'id'), " << next_id << ")";
-    }
-  } restore{next_id};
-  auto old_store = test::open_store(test::keyring("k1", {"k1"}));
+  const OwnTable own("keys_test_id_gap");
+  auto old_store = own.open(test::keyring("k1", {"k1"}));
   old_store->create_many(test::samples("below the gap ", 3), "tester");
   // 100,000 ids with no row: taken one batch of one id at a time, each a query.
-  test::admin() << "SELECT setval(pg_get_serial_sequence('database_connections', 'id'), " << next_id + 100000 << ")";
+  test::admin() << "SELECT setval(pg_get_serial_sequence('" + own.table() + "', 'id'), (SELECT max(id) FROM " +
+                       own.table() + ") + 100000)";
   old_store->create_many(test::samples("above the gap ", 3), "tester");
   datahub::RotateOptions options;
   options.batch_size = 1;
   SUBCASE("one worker") { options.workers = 1; }
   SUBCASE("two workers") { options.workers = 2; }
-  const TableStats added = stats_added_by(6, [&] {
-    CHECK(test::open_store(test::keyring("k2", {"k1", "k2"}))->rotate(options).rewritten == 6);
+  const TableStats added = own.added_by(6, [&] {
+    CHECK(own.open(test::keyring("k2", {"k1", "k2"}))->rotate(options).rewritten == 6);
   });
   CAPTURE(added.index_scans);
   CHECK(added.index_scans < 1000);  // a few per row, not one per missing id
