@@ -379,6 +379,19 @@ datahub::ImportReport import_file(const std::string& path) {
 
 }  // namespace
 
+// AddressSanitizer holds freed memory in quarantine rather than reuse it, so a peak there
+// grows with all that was ever allocated: the memory bounds are checked in plain builds.
+#if defined(__SANITIZE_ADDRESS__)
+#define DATAHUB_HEAP_REUSED 0
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define DATAHUB_HEAP_REUSED 0
+#endif
+#endif
+#ifndef DATAHUB_HEAP_REUSED
+#define DATAHUB_HEAP_REUSED 1
+#endif
+
 namespace {
 
 // The import of `path` (then removed), and how far the peak of the process's resident
@@ -408,7 +421,7 @@ TEST_CASE("import holds one batch of records, not the file: peak memory stays fl
   CHECK(report.records == kLines);
   CHECK(test::row_count() == kLines);
   // Holding every record took ~100 MiB for these 40,000 lines; one batch takes ~4 MiB.
-  CHECK(grown < 16 * 1024);
+  if (DATAHUB_HEAP_REUSED) CHECK(grown < 16 * 1024);
 }
 
 TEST_CASE("import holds big records fewer at a time: a batch is also cut at 8 MiB of lines") {
@@ -432,7 +445,7 @@ TEST_CASE("import holds big records fewer at a time: a batch is also cut at 8 Mi
   CHECK(report.written);
   CHECK(test::row_count() == 400);
   // The 400 records in one batch took ~75 MiB; 8 MiB of lines take ~11 MiB.
-  CHECK(grown < 32 * 1024);
+  if (DATAHUB_HEAP_REUSED) CHECK(grown < 32 * 1024);
 }
 
 namespace {
