@@ -146,7 +146,7 @@ void add_export_command(CLI::App& app, Context& context) {
 void add_import_command(CLI::App& app, Context& context) {
   auto flags = std::make_shared<ImportFlags>();
   auto* sub = app.add_subcommand(
-      "import", "Restore an export (same ids); every line is checked first and nothing is written unless all are good");
+      "import", "Restore an export (same ids) in one transaction; nothing is written unless every line is good");
   sub->add_option("file", flags->input, "export file, or - for stdin")->required();
   add_secret_flags(sub, flags->passphrase, "passphrase");
   sub->add_flag("--dry-run", flags->dry_run, "check every line, write nothing");
