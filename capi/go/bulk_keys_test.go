@@ -451,22 +451,7 @@ func TestBulkAndKeyCallsOnAClosedStore(t *testing.T) {
 // A ForEach callback calling the store while another goroutine is in Close used to
 // deadlock: the callback's call queued behind Close, which waited for ForEach.
 func TestCloseWhileAForEachCallbackUsesTheStore(t *testing.T) {
-	config, p := staticConfig(t), prefix(t)
-	owner, err := connections.Open(config) // writes and deletes the rows; s is the one closed
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := owner.Migrate(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cleanup(t, owner, p); owner.Close() })
-	if _, err := owner.CreateMany(samples(p, 3), "t"); err != nil {
-		t.Fatal(err)
-	}
-	s, err := connections.Open(config)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, p := storeToClose(t, 3)
 	closed := make(chan struct{})
 	done := make(chan error, 1)
 	seen := 0

@@ -179,22 +179,8 @@ func TestCloseFromAKeyProviderCallback(t *testing.T) {
 // ForEach runs to its end after its fn closed the store (return Stop to end it); the fn's
 // calls to the store fail from then on.
 func TestCloseFromAForEachCallback(t *testing.T) {
-	config, p := staticConfig(t), prefix(t)
-	owner, err := connections.Open(config) // writes and deletes the rows; s is the one closed
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := owner.Migrate(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cleanup(t, owner, p); owner.Close() })
-	if _, err := owner.CreateMany(samples(p, 3), "t"); err != nil {
-		t.Fatal(err)
-	}
-	s, err := connections.Open(config)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, p := storeToClose(t, 3)
+	var err error
 	var seen []int64
 	var nested []error
 	returns(t, "a ForEach whose fn calls Close", func() {
@@ -261,22 +247,7 @@ func TestCloseFromARotationProgressCallback(t *testing.T) {
 // close it too: all return, every ForEach runs to its end, the handle is closed once (a
 // second dhc_store_close would free it again).
 func TestCloseFromSeveralCallbacksAtOnce(t *testing.T) {
-	config, p := staticConfig(t), prefix(t)
-	owner, err := connections.Open(config)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := owner.Migrate(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cleanup(t, owner, p); owner.Close() })
-	if _, err := owner.CreateMany(samples(p, 2), "t"); err != nil {
-		t.Fatal(err)
-	}
-	s, err := connections.Open(config)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, p := storeToClose(t, 2)
 	const n = 3
 	var inside sync.WaitGroup // every ForEach is in its first callback
 	inside.Add(n)

@@ -55,6 +55,29 @@ func openStore(t *testing.T) (*connections.Store, string) {
 	return s, p
 }
 
+// storeToClose opens a store for a test that closes it, on n rows with the test's prefix
+// that another store (the owner) writes, and deletes when the test ends.
+func storeToClose(t *testing.T, n int) (*connections.Store, string) {
+	t.Helper()
+	config, p := staticConfig(t), prefix(t)
+	owner, err := connections.Open(config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := owner.Migrate(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cleanup(t, owner, p); owner.Close() })
+	if _, err := owner.CreateMany(samples(p, n), "t"); err != nil {
+		t.Fatal(err)
+	}
+	s, err := connections.Open(config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s, p
+}
+
 func cleanup(t *testing.T, s *connections.Store, p string) {
 	var ids []int64
 	_ = s.ForEach(connections.Query{NamePrefix: p}, connections.Redact, func(c *connections.Connection) error {
