@@ -2,13 +2,14 @@
 
 #include "model/text.hpp"
 
+#include <algorithm>
 #include <cctype>
 #include <initializer_list>
+#include <utility>
+#include <vector>
 
 namespace datahub::target {
 namespace {
-
-
 
 bool contains_any(const std::string& text, std::initializer_list<const char*> needles) {
   for (const char* needle : needles) {
@@ -26,34 +27,69 @@ bool is_sqlstate(const std::string& text, std::size_t at) {
   return true;
 }
 
-// Whether message[begin, end) lies inside an occurrence of one of the values.
-bool inside_a_value(const std::string& message, std::size_t begin, std::size_t end, const LibpqKeywords& sent) {
-  for (const auto& [keyword, value] : sent.pairs()) {
-    if (value.size() < end - begin) continue;
-    for (std::size_t at = message.find(value, end - value.size());
-         at != std::string::npos && at <= begin; at = message.find(value, at + 1)) {
-      if (at + value.size() >= end) return true;
+using Ranges = std::vector<std::pair<std::size_t, std::size_t>>;  // [begin, end)
+
+// Where `text` quotes a value libpq was given, or one entry of a list (libpq splits
+// "h1,h2" and names each host alone): libpq and the server quote every value they echo
+// (host name "h", on socket "/dir/.s.PGSQL.5432", user "u"). Text in there is the
+// record's, never libpq's or the server's own words.
+Ranges quoted_values(const std::string& text, const LibpqKeywords& sent) {
+  Ranges out;
+  const auto mark = [&](const std::string& value) {
+    if (value.empty()) return;
+    for (std::size_t at = text.find(value); at != std::string::npos; at = text.find(value, at + 1)) {
+      const std::size_t end = at + value.size();
+      if (at > 0 && text[at - 1] == '"' && end < text.size() && (text[end] == '"' || text[end] == '/'))
+        out.emplace_back(at, end);
     }
+  };
+  for (const auto& [keyword, value] : sent.pairs()) {
+    mark(value);
+    if (keyword != "host" && keyword != "port") continue;  // the lists libpq splits
+    for (std::size_t start = 0;;) {
+      const std::size_t comma = value.find(',', start);
+      if (comma == std::string::npos && start == 0) break;  // not a list
+      mark(value.substr(start, comma - start));
+      if (comma == std::string::npos) break;
+      start = comma + 1;
+    }
+  }
+  return out;
+}
+
+bool overlaps(const Ranges& ranges, std::size_t begin, std::size_t end) {
+  for (const auto& [b, e] : ranges) {
+    if (b < end && begin < e) return true;
   }
   return false;
 }
 
-// Takes the first "<SEVERITY>:  XXXXX: " code out of the message and returns it. Codes
-// inside a value the record wrote are left alone.
+// `text` without the ranges.
+std::string outside(const std::string& text, const Ranges& ranges) {
+  std::string out;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (!overlaps(ranges, i, i + 1)) out += text[i];
+  }
+  return out;
+}
+
+// Takes every "<SEVERITY>:  XXXXX: " code out of the message, but those in a quoted value
+// (the record's text), and returns the first (a FATAL's before an ERROR's or a PANIC's).
 std::string extract_sqlstate(std::string& message, const LibpqKeywords& sent) {
+  const Ranges quoted = quoted_values(message, sent);
   std::string found;
+  std::vector<std::size_t> codes;
   for (const char* severity : {"FATAL:  ", "ERROR:  ", "PANIC:  "}) {
-    std::size_t pos = 0;
     const std::size_t length = std::char_traits<char>::length(severity);
-    while ((pos = message.find(severity, pos)) != std::string::npos) {
+    for (std::size_t pos = message.find(severity); pos != std::string::npos; pos = message.find(severity, pos + 1)) {
       const std::size_t code_at = pos + length;
-      if (is_sqlstate(message, code_at) && !inside_a_value(message, pos, code_at + 6, sent)) {
-        if (found.empty()) found = message.substr(code_at, 5);
-        message.erase(code_at, 7);  // "XXXXX: "
-      }
-      pos = code_at;
+      if (!is_sqlstate(message, code_at) || overlaps(quoted, pos, code_at + 6)) continue;
+      if (found.empty()) found = message.substr(code_at, 5);
+      codes.push_back(code_at);
     }
   }
+  std::sort(codes.rbegin(), codes.rend());  // from the end, so the positions stay right
+  for (const std::size_t code_at : codes) message.erase(code_at, 7);  // "XXXXX: "
   return found;
 }
 
@@ -120,10 +156,13 @@ ClassifiedFailure classify_failure(const std::string& raw, bool needs_password, 
   out.sqlstate = extract_sqlstate(unscrubbed, sent);  // from libpq's text: a password cannot mask it
   // Scrub first: taking a "FATAL:  XXXXX: " out of an echoed password would leave the rest
   // of it unmatched. Scrub again after reformatting: a password may hold spaces or newlines.
-  std::string message = scrub(raw, secret);
+  const std::string scrubbed = scrub(raw, secret);
+  std::string message = scrubbed;
   extract_sqlstate(message, sent);
   out.message = model::printable(scrub(one_line(message), secret));  // scrubbed before anything is replaced
-  out.failure = out.sqlstate.empty() ? from_message(out.message, needs_password) : from_sqlstate(out.sqlstate);
+  // Read the words of libpq and the server only: a host named "SSL.invalid" is no TLS failure.
+  out.failure = out.sqlstate.empty() ? from_message(outside(scrubbed, quoted_values(scrubbed, sent)), needs_password)
+                                     : from_sqlstate(out.sqlstate);
   if (out.failure == TestFailure::other && needs_password) out.failure = TestFailure::authentication_failed;
   return out;
 }

@@ -19,8 +19,9 @@ struct ClassifiedFailure {
 // `raw` is PQerrorMessage() of a connection whose error verbosity was PQERRORS_VERBOSE
 // before the server answered, so server errors read "FATAL:  28P01: ...".
 // `needs_password`: PQconnectionNeedsPassword(). `sent`: what libpq was given; its
-// password is scrubbed, and text inside any of its values (a host or socket path libpq
-// quotes) is never read as a SQLSTATE, so a record cannot choose its failure's category.
+// password is scrubbed, and where the message quotes one of its values (a host or socket
+// path, a user name) that text is read neither as a SQLSTATE nor as a reason, so a record
+// cannot choose its failure's category.
 ClassifiedFailure classify_failure(const std::string& raw, bool needs_password, const LibpqKeywords& sent);
 
 // `message` with every occurrence of `secret` replaced by "********".
