@@ -12,6 +12,7 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
+#include <optional>
 #include <iostream>
 #include <sstream>
 
@@ -103,8 +104,13 @@ int run_import(const Context& context, const ImportFlags& flags) {
   std::istream& in = from_stdin ? std::cin : file;
   datahub::ImportOptions options;
   options.dry_run = flags.dry_run;
-  options.passphrase = [&flags, from_stdin] {
-    if (!flags.passphrase.given() && (from_stdin || !stdin_is_terminal()))
+  // A passphrase given by a flag is read now, before the import can lock the table; a
+  // prompt comes only if a sealed line does (docs/cli.md).
+  std::optional<Secret> given;
+  if (flags.passphrase.given()) given.emplace(read_secret(flags.passphrase, ""));
+  options.passphrase = [&given, &flags, from_stdin] {
+    if (given) return given->value();
+    if (from_stdin || !stdin_is_terminal())
       throw UsageError("the file has sealed secrets: pass --passphrase-file or --passphrase-stdin");
     return read_secret(flags.passphrase, "Passphrase the secrets were sealed with").value();
   };

@@ -109,9 +109,12 @@ struct ImportReport {
 // ConnectionStore::restore(next) in one transaction, a batch at a time (1000 records, or
 // fewer making 8 MiB of lines): all or nothing, in memory bounded by a batch (~4 MiB for
 // typical records) plus 8 bytes per record for the repeated-id check and the report's
-// errors, however long the file. The first batch is read before the transaction opens (a
-// passphrase prompt keeps no lock); from then on other writers wait until the import
-// ends. At the first bad line the transaction is rolled back and the rest of the file is
+// errors, however long the file. The first batch is read before the transaction opens,
+// so a file that fails at once takes no lock; from then on other writers wait until the
+// import ends, and a `passphrase` first called for a sealed line after the first batch (or
+// a key stretched for a later salt) runs with the table locked: a caller that prompts a
+// person should ask before the import and have `passphrase` return the answer. At the
+// first bad line the transaction is rolled back and the rest of the file is
 // still read and checked, writing nothing: the report lists every bad line. A dry run
 // only reads and checks (the table is not consulted: a taken id is not seen). Throws what
 // restore() throws: Conflict when an id is already in the table (nothing written; a bad

@@ -49,8 +49,8 @@ ImportReport import_connections(ConnectionStore& store, std::istream& in, const 
   ImportReport report;
   std::exception_ptr conflict;
   if (!options.dry_run) {
-    // The first batch is read before the transaction opens: a passphrase prompt, the first
-    // key stretch and a file that fails at once keep the table unlocked.
+    // The first batch is read before the transaction opens: a file that fails at once, and
+    // a passphrase and key stretch needed among the first lines, keep the table unlocked.
     std::vector<Connection> first;
     fill(lines, first);
     if (lines.errors().empty()) {
