@@ -37,6 +37,26 @@ bool still_connected(PGconn* conn) {
   return PQstatus(conn) == CONNECTION_OK;
 }
 
+// A session given back inside a transaction (a path that forgot to end one, a rollback
+// that failed) would run the next caller's statements in it. A transaction block is rolled
+// back here; a connection still busy with a statement or a COPY cannot be trusted and is
+// reopened. True when the session is idle, outside any transaction.
+bool outside_transaction(PGconn* conn) {
+  switch (PQtransactionStatus(conn)) {
+    case PQTRANS_IDLE:
+      return true;
+    case PQTRANS_INTRANS:
+    case PQTRANS_INERROR: {
+      PGresult* result = PQexec(conn, "ROLLBACK");
+      const bool rolled_back = PQresultStatus(result) == PGRES_COMMAND_OK;
+      PQclear(result);
+      return rolled_back && PQtransactionStatus(conn) == PQTRANS_IDLE;
+    }
+    default:  // PQTRANS_ACTIVE, PQTRANS_UNKNOWN
+      return false;
+  }
+}
+
 // The session this thread gave back last, as a hint followed only when `pool` is the
 // pool asking and that session is free. Pools are told apart by a serial number, not by
 // address: a new pool may reuse a destroyed one's.
@@ -151,8 +171,12 @@ void SessionPool::give_back(std::size_t position) {
 
 void SessionPool::ensure_connected(std::size_t position) {
   soci::session& session = *sessions_[position];
-  if (still_connected(connection_of(session))) return;
-  log_(LogLevel::warning, "database session " + std::to_string(position) + " lost its connection; reconnecting");
+  PGconn* conn = connection_of(session);
+  const bool connected = still_connected(conn);
+  if (connected && outside_transaction(conn)) return;
+  log_(LogLevel::warning, "database session " + std::to_string(position) +
+                              (connected ? " was left inside a statement; reconnecting"
+                                         : " lost its connection; reconnecting"));
   try {
     // SOCI's reconnect() reopens with the original parameters; if it throws, the
     // session has no backend, and the next lease of it tries again.

@@ -1,7 +1,8 @@
 // A fixed pool of PostgreSQL sessions; each call borrows one for its duration.
 //
 // A borrowed session is checked first: one whose connection broke (server restart,
-// terminated backend) is reopened before use, so one outage does not poison the pool.
+// terminated backend) is reopened before use, so one outage does not poison the pool; one
+// given back inside a transaction has it rolled back, so no call runs in another's.
 //
 // Waiting calls are served in arrival order. A thread gets back the session it used last
 // when that one is free (HikariCP's

@@ -121,3 +121,58 @@ TEST_CASE("connect_timeout is added to any conninfo without one, and changes not
   CHECK(conninfo_with_timeout("postgresql://db/main?connect_timeout=2", 7s) == "postgresql://db/main?connect_timeout=2");
   CHECK_THROWS_AS(conninfo_with_timeout("host='unterminated", 7s), datahub::InvalidArgument);
 }
+
+namespace {
+
+PGTransactionStatusType transaction_status(const SessionPool::Lease& lease) {
+  return PQtransactionStatus(lease.connection());
+}
+
+}  // namespace
+
+TEST_CASE("a session given back inside a transaction is leased again outside it") {
+  SessionPool pool = make_pool(1);
+  SUBCASE("an open transaction is rolled back, and what it wrote with it") {
+    {
+      auto lease = pool.lease();
+      lease.session() << "CREATE TEMP TABLE left_open (x int)";
+      lease.session() << "BEGIN";
+      lease.session() << "INSERT INTO left_open VALUES (1)";
+      REQUIRE(transaction_status(lease) == PQTRANS_INTRANS);
+    }
+    auto lease = pool.lease();
+    CHECK(transaction_status(lease) == PQTRANS_IDLE);
+    int rows = -1;
+    lease.session() << "SELECT count(*) FROM left_open", soci::into(rows);
+    CHECK(rows == 0);  // the same backend (the temp table is there), the insert undone
+  }
+  SUBCASE("a failed transaction is rolled back") {
+    {
+      auto lease = pool.lease();
+      lease.session() << "BEGIN";
+      CHECK_THROWS(lease.session() << "SELECT 1/0");
+      REQUIRE(transaction_status(lease) == PQTRANS_INERROR);
+    }
+    auto lease = pool.lease();
+    CHECK(transaction_status(lease) == PQTRANS_IDLE);
+    int one = 0;
+    lease.session() << "SELECT 1", soci::into(one);
+    CHECK(one == 1);
+  }
+  SUBCASE("a connection left inside a COPY is reopened") {
+    int pid_before = 0;
+    {
+      auto lease = pool.lease();
+      lease.session() << "SELECT pg_backend_pid()", soci::into(pid_before);
+      PGresult* copy = PQexec(lease.connection(), "COPY (SELECT 1) TO STDOUT");
+      REQUIRE(PQresultStatus(copy) == PGRES_COPY_OUT);
+      PQclear(copy);
+      REQUIRE(transaction_status(lease) == PQTRANS_ACTIVE);
+    }
+    auto lease = pool.lease();
+    CHECK(transaction_status(lease) == PQTRANS_IDLE);
+    int pid_after = 0;
+    lease.session() << "SELECT pg_backend_pid()", soci::into(pid_after);
+    CHECK(pid_after != pid_before);
+  }
+}
