@@ -162,11 +162,12 @@ std::string write_line(const ExportLine& line) {
   return {buffer.GetString(), buffer.GetSize()};
 }
 
-ExportLine parse_line(std::string_view line_text) {
+ExportLine parse_line(LineText& line_text) {
   // RapidJSON reads a NUL byte as the end of its input: whatever follows it was ignored.
-  if (line_text.find('\0') != std::string_view::npos) throw InvalidArgument("record", "contains a NUL byte");
+  if (line_text.find('\0') != LineText::npos) throw InvalidArgument("record", "contains a NUL byte");
+  // In situ, the DOM points into the line for every string and copies none.
   rapidjson::Document doc;
-  doc.Parse<rapidjson::kParseValidateEncodingFlag | rapidjson::kParseIterativeFlag>(line_text.data(), line_text.size());
+  doc.ParseInsitu<rapidjson::kParseValidateEncodingFlag | rapidjson::kParseIterativeFlag>(line_text.data());
   if (doc.HasParseError()) throw InvalidArgument("record", "is not valid JSON");
   if (!doc.IsObject()) throw InvalidArgument("record", "must be a JSON object");
   check_keys(doc, {"id", "name", "description", "type", "connection_details", "tags", "created_at", "created_by",

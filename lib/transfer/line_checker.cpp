@@ -19,7 +19,7 @@ constexpr std::size_t kMaxLineBytes = std::size_t{1} << 20;
 enum class Line { end, ok, too_long };
 
 // The next line without its '\n'. A line over kMaxLineBytes is read to its end but not kept.
-Line next_line(std::istream& in, std::string& line) {
+Line next_line(std::istream& in, LineText& line) {
   line.clear();
   bool any = false, too_long = false;
   // From the stream buffer directly: istream::get builds a sentry for every byte.
@@ -44,8 +44,8 @@ Line next_line(std::istream& in, std::string& line) {
   return too_long ? Line::too_long : Line::ok;
 }
 
-bool is_blank(const std::string& line) {
-  return line.find_first_not_of(" \t\r") == std::string::npos;
+bool is_blank(const LineText& line) {
+  return line.find_first_not_of(" \t\r") == LineText::npos;
 }
 
 // Opens a line's sealed secrets and puts them back among its details.
@@ -78,7 +78,7 @@ bool LineChecker::next(Connection& record) {
     if (is_blank(text_)) continue;
     try {
       LineSecrets secrets = LineSecrets::none;
-      record = check(text_, number_, secrets);
+      record = check(number_, secrets);
       ++good_;
       if (secrets == LineSecrets::sealed) ++sealed_;
       if (secrets == LineSecrets::left_out) ++without_secrets_;
@@ -91,9 +91,10 @@ bool LineChecker::next(Connection& record) {
   return false;
 }
 
-// One line's record, checked, or throws why it cannot be used.
-Connection LineChecker::check(const std::string& text, std::size_t number, LineSecrets& secrets) {
-  ExportLine line = parse_line(text);
+// The current line's record, checked, or throws why it cannot be used. The line is parsed
+// in place, so it cannot be parsed twice.
+Connection LineChecker::check(std::size_t number, LineSecrets& secrets) {
+  ExportLine line = parse_line(text_);
   if (line.sealed) unseal_into(line.record, *line.sealed, opener());
   secrets = line.sealed ? LineSecrets::sealed : line.redacted.empty() ? LineSecrets::none : LineSecrets::left_out;
   Connection record = check_restorable(line.record);

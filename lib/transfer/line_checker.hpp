@@ -2,6 +2,7 @@
 // applies: the good records come out one by one, the bad lines are noted by number.
 #pragma once
 
+#include "transfer/export_line.hpp"
 #include "transfer/id_lines.hpp"
 #include "transfer/passphrase_seal.hpp"
 
@@ -34,14 +35,14 @@ class LineChecker {
 
  private:
   enum class LineSecrets { none, sealed, left_out };
-  Connection check(const std::string& text, std::size_t number, LineSecrets& secrets);
+  Connection check(std::size_t number, LineSecrets& secrets);
   PassphraseOpener& opener();
 
   std::istream& in_;
   const ImportOptions& options_;
   std::optional<PassphraseOpener> opener_;
   IdLines ids_;
-  std::string text_;  // the current line, its buffer reused
+  LineText text_;  // the current line, its buffer reused
   std::size_t number_ = 0;
   std::vector<ImportLineError> errors_;
   std::int64_t good_ = 0, sealed_ = 0, without_secrets_ = 0;
