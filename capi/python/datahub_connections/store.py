@@ -308,6 +308,8 @@ class Store:
         ConflictError if the row changed since) or force=True (last writer wins)."""
         if not isinstance(patch, dict):
             raise TypeError("patch must be a dict")
+        if not isinstance(force, bool):  # force="no" is truthy: a last-writer-wins update
+            raise TypeError(f"force must be a bool, not {type(force).__name__}")
         body = dict(patch)
         if expected_updated_at is not None:
             body["expected_updated_at"] = _timestamp(expected_updated_at)
