@@ -1,8 +1,15 @@
-"""Edges of the Python binding: argument types."""
+"""Edges of the Python binding: argument types, Ctrl-C at a callback's entry."""
+
+import os
+import signal
+import threading
+import time
 
 import pytest
 
+import datahub_connections as dhc
 from conftest import sample
+from hmac_provider import HmacKeyProvider
 
 
 def test_force_must_be_a_bool(store, prefix):
@@ -13,3 +20,100 @@ def test_force_must_be_a_bool(store, prefix):
             store.update(c["id"], {"name": prefix + "g"}, "t", force=not_a_bool)
     assert store.get(c["id"])["name"] == prefix + "f"
     assert store.update(c["id"], {"name": prefix + "g"}, "t", force=True)["name"] == prefix + "g"
+
+
+class Gate(HmacKeyProvider):
+    """Holds the store's only session on a helper thread (in wrap, during an update) while
+    the main thread waits for it inside a C call, then sends SIGINT. Python handles the
+    signal when the main thread next runs Python code: at the entry of a callback."""
+
+    def __init__(self, keys, primary):
+        super().__init__(keys, primary)
+        self.holder = None
+        self.holding = threading.Event()
+
+    def wrap(self, key_id, dek, aad):
+        if threading.get_ident() == self.holder:
+            self.holding.set()
+            time.sleep(0.1)  # the main thread meanwhile enters its C call and waits
+            os.kill(os.getpid(), signal.SIGINT)
+        return super().wrap(key_id, dek, aad)
+
+
+def hold_session_then_interrupt(s, gate, record_id):
+    def update():
+        gate.holder = threading.get_ident()
+        s.update(record_id, {"connection_details": {"port": 6543}}, "t", force=True)
+
+    helper = threading.Thread(target=update)
+    helper.start()
+    return helper
+
+
+@pytest.fixture
+def gated(database, prefix):
+    gate = Gate({"k-gate": os.urandom(32)}, "k-gate")
+    # pool_size 1: the helper's update holds the only session. The data key cache lets
+    # records read once be read again without calling the provider.
+    config = {"database": database, "pool_size": 1,
+              "dek_cache": {"ttl_seconds": 300, "max_uses": 1}}
+    with dhc.Store(config, key_provider=gate) as s:
+        s.migrate()
+        yield s, gate
+        for item in list(s.iter(name_prefix=prefix)):
+            s.delete(item["id"])
+
+
+def test_ctrl_c_at_a_visitor_entry_stops_for_each(gated, prefix):
+    # The signal was handled at the entry of _JsonCallback._call, outside its try: ctypes
+    # printed "Exception ignored" and returned garbage, so for_each stopped (or went on)
+    # and returned normally; the KeyboardInterrupt was lost.
+    s, gate = gated
+    ids = [s.create(sample(f"{prefix}r{i}"), "t")["id"] for i in range(3)]
+    other = s.create(sample(prefix + "other"), "t")["id"]
+    s.list(name_prefix=prefix + "r")  # now in the data key cache: the pages need no provider
+    seen, helper = [], []
+
+    def fn(record):
+        seen.append(record["id"])
+        if len(seen) == 1:
+            helper.append(hold_session_then_interrupt(s, gate, other))
+            assert gate.holding.wait(10)
+
+    with pytest.raises(KeyboardInterrupt):
+        s.for_each(fn, name_prefix=prefix + "r", limit=1)
+    helper[0].join()
+    assert seen == ids[:1]  # stopped at once
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    assert [c["id"] for c in s.list(name_prefix=prefix + "r")["items"]] == ids
+
+
+def test_ctrl_c_at_a_provider_entry_is_keyboard_interrupt(gated, prefix):
+    # The signal was handled at the entry of CallbackAdapter._unwrap: lost, and the call
+    # failed with KeyUnavailableError instead.
+    s, gate = gated
+    secret = s.create(sample(prefix + "x"), "t")["id"]  # its data key is not cached
+    other = s.create(sample(prefix + "other"), "t")["id"]
+    helper = hold_session_then_interrupt(s, gate, other)
+    assert gate.holding.wait(10)
+    with pytest.raises(KeyboardInterrupt):
+        s.get(secret, reveal=True)
+    helper.join()
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    assert s.get(secret, reveal=True)["connection_details"]["password"] == "s3cret"
+
+
+def test_ctrl_c_inside_fn_still_interrupts_fn(store, prefix):
+    # While the handler is deferred, a Ctrl-C inside fn is still raised there at once.
+    store.create_many([sample(f"{prefix}{i}") for i in range(3)], "t")
+    seen = []
+
+    def fn(record):
+        seen.append(record["id"])
+        signal.raise_signal(signal.SIGINT)
+        seen.append("not reached")
+
+    with pytest.raises(KeyboardInterrupt):
+        store.for_each(fn, name_prefix=prefix)
+    assert len(seen) == 1
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler

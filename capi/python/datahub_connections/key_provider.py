@@ -14,7 +14,7 @@ import logging
 import threading
 from typing import Optional
 
-from . import _lib
+from . import _interrupt, _lib
 from .errors import Code, IntegrityError
 
 _log = logging.getLogger("datahub_connections")
@@ -72,22 +72,31 @@ class CallbackAdapter:
                            _lib.WRAP(self._unwrap), _lib.DESTROY(self._destroy))
         self.struct = _lib.KeyProviderStruct(1, None, *self._callbacks)
 
+    @_interrupt.callback_entry
     def _primary(self, _user_data, out, cap, out_len):
         try:
+            if _interrupt.pending():  # a Ctrl-C at this call's entry: fail fast
+                return Code.KEY_UNAVAILABLE
             return _copy_out(self.provider.primary_key_id().encode("utf-8"), out, cap, out_len)
         except BaseException as exc:  # noqa: B902 - nothing may unwind into C
             return self._failed("primary_key_id", exc)
 
+    @_interrupt.callback_entry
     def _wrap(self, _user_data, key_id, dek, dek_len, aad, aad_len, out, cap, out_len):
         try:
+            if _interrupt.pending():  # a Ctrl-C at this call's entry: fail fast
+                return Code.KEY_UNAVAILABLE
             result = self.provider.wrap(key_id.decode("utf-8"), ctypes.string_at(dek, dek_len),
                                         ctypes.string_at(aad, aad_len))
             return _copy_out(_bytes(result, "wrap"), out, cap, out_len)
         except BaseException as exc:  # noqa: B902
             return self._failed("wrap", exc)
 
+    @_interrupt.callback_entry
     def _unwrap(self, _user_data, key_id, edk, edk_len, aad, aad_len, out, cap, out_len):
         try:
+            if _interrupt.pending():  # a Ctrl-C at this call's entry: fail fast
+                return Code.KEY_UNAVAILABLE
             result = self.provider.unwrap(key_id.decode("utf-8"), ctypes.string_at(edk, edk_len),
                                           ctypes.string_at(aad, aad_len))
             return _copy_out(_bytes(result, "unwrap"), out, cap, out_len)
@@ -101,8 +110,8 @@ class CallbackAdapter:
 
     def take_interrupt(self) -> Optional[BaseException]:
         """The KeyboardInterrupt or SystemExit a method raised on this thread, if any: the
-        C call failed with KEY_UNAVAILABLE, and the Store re-raises it once that returned
-        (a Ctrl-C arrives while Python code runs: in a provider method, often)."""
+        C call failed with KEY_UNAVAILABLE, and the Store re-raises it once that returned.
+        (A Ctrl-C arriving at a method's entry, before its try, is handled by _interrupt.)"""
         exc, self._interrupt.exc = getattr(self._interrupt, "exc", None), None
         return exc
 

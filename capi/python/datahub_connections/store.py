@@ -9,13 +9,14 @@ cannot wipe: reveal only where a connection is actually made.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import datetime
 import json
 import threading
 from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Union
 
-from . import _lib
+from . import _interrupt, _lib
 from .errors import InvalidArgumentError
 from .key_provider import CallbackAdapter, KeyProvider
 
@@ -77,9 +78,10 @@ class _JsonCallback:
     """A Python function as a dhc_record_callback or dhc_progress_callback.
 
     The function gets the decoded JSON (a dict). Returning False (exactly False: None goes
-    on) stops the C call. Whatever it raises, BaseException included (a KeyboardInterrupt is
-    delivered while Python code runs, i.e. here), is kept and stops the C call: nothing
-    unwinds into C. raise_pending() re-raises it once the C call has returned."""
+    on) stops the C call. Whatever it raises, BaseException included (a KeyboardInterrupt
+    from a Ctrl-C while fn runs), is kept and stops the C call: nothing unwinds into C.
+    raise_pending() re-raises it once the C call has returned. (A Ctrl-C arriving at _call's
+    entry, before its try, is handled by _interrupt.)"""
 
     def __init__(self, fn: Callable[[Dict[str, Any]], Any], what: str):
         if not callable(fn):
@@ -88,10 +90,13 @@ class _JsonCallback:
         self._error: Optional[BaseException] = None
         self.c = _lib.JSON_CALLBACK(self._call)  # alive as long as self: the whole C call
 
+    @_interrupt.callback_entry
     def _call(self, _user_data, text) -> int:
         if self._error is not None:  # never called again after a stop; belt and braces
             return 1
         try:
+            if _interrupt.pending():  # a Ctrl-C at this call's entry: raised after the C call
+                return 1
             return 1 if self._fn(json.loads(ctypes.string_at(text))) is False else 0
         except BaseException as exc:  # noqa: B902 - nothing may unwind into C
             self._error = exc
@@ -178,8 +183,12 @@ class Store:
                 raise ValueError("operation on a closed Store")
             self._calls += 1
             adapter = self._adapter
+        # Python callbacks may run on this thread during the call: defer a Ctrl-C arriving
+        # at their entry (see _interrupt), where it would escape into ctypes and be lost.
+        callbacks = adapter is not None or any(isinstance(a, _lib.JSON_CALLBACK) for a in args)
         try:
-            _lib.check(fn, handle, *args)
+            with _interrupt.deferred() if callbacks else contextlib.nullcontext():
+                _lib.check(fn, handle, *args)
         finally:
             with self._lock:
                 self._calls -= 1

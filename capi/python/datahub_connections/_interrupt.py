@@ -1,0 +1,67 @@
+"""Ctrl-C while the library runs Python callbacks on the main thread.
+
+Python runs a signal handler on the main thread at its next check point. While the main
+thread is inside a C call, that is the first instruction of the next callback the library
+makes into Python: before the callback's ``try``, so the KeyboardInterrupt escaped into
+ctypes, which printed "Exception ignored", dropped it, and gave the library an undefined
+return value (a for_each that ended early and reported success; a key provider call that
+failed as KeyUnavailableError).
+
+So while such a C call runs on the main thread under Python's default SIGINT handler,
+deferred() installs a handler that only records a signal arriving at a callback's entry
+(anywhere else it raises KeyboardInterrupt, as the default one does: inside a callback's
+``try`` it is caught and re-raised later). The callbacks see pending() and stop at once;
+deferred() raises KeyboardInterrupt once the C call has returned.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import signal
+import threading
+from typing import Iterator
+
+_entries = set()  # code objects of the functions ctypes calls back into
+_pending = False  # a SIGINT recorded at a callback's entry; set and read on the main thread
+
+
+def callback_entry(fn):
+    """Registers fn (a function a ctypes callback calls) as a callback entry."""
+    _entries.add(fn.__code__)
+    return fn
+
+
+def _record(signum, frame):
+    global _pending
+    if frame is not None and frame.f_code in _entries:
+        _pending = True
+        return
+    signal.default_int_handler(signum, frame)
+
+
+def pending() -> bool:
+    """Whether a Ctrl-C waits to be raised: a callback seeing it stops its C call."""
+    return _pending and threading.current_thread() is threading.main_thread()
+
+
+@contextlib.contextmanager
+def deferred() -> Iterator[None]:
+    """Around a C call that may run Python callbacks on this thread."""
+    global _pending
+    if (threading.current_thread() is not threading.main_thread()
+            or signal.getsignal(signal.SIGINT) is not signal.default_int_handler):
+        yield  # signals are handled on the main thread only; else the application's handler
+        return
+    try:
+        signal.signal(signal.SIGINT, _record)
+    except ValueError:  # not the main interpreter
+        yield
+        return
+    try:
+        yield
+    finally:
+        if signal.getsignal(signal.SIGINT) is _record:  # unless a callback installed its own
+            signal.signal(signal.SIGINT, signal.default_int_handler)
+        interrupted, _pending = _pending, False
+        if interrupted:
+            raise KeyboardInterrupt
