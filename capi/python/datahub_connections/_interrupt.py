@@ -39,29 +39,42 @@ def _record(signum, frame):
     signal.default_int_handler(signum, frame)
 
 
+def _on_main_thread() -> bool:
+    # get_ident(), not current_thread(): on a library thread that would register a dummy
+    # Thread object that is never removed.
+    return threading.get_ident() == threading.main_thread().ident
+
+
 def pending() -> bool:
     """Whether a Ctrl-C waits to be raised: a callback seeing it stops its C call."""
-    return _pending and threading.current_thread() is threading.main_thread()
+    return _pending and _on_main_thread()
+
+
+def _swap(handler):
+    """Installs handler for SIGINT: the one it replaced, or None where Python cannot."""
+    try:
+        return signal.signal(signal.SIGINT, handler)
+    except ValueError:  # not the main interpreter
+        return None
 
 
 @contextlib.contextmanager
 def deferred() -> Iterator[None]:
     """Around a C call that may run Python callbacks on this thread."""
     global _pending
-    if (threading.current_thread() is not threading.main_thread()
-            or signal.getsignal(signal.SIGINT) is not signal.default_int_handler):
+    if not _on_main_thread() or signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
         yield  # signals are handled on the main thread only; else the application's handler
         return
+    _pending = False
     try:
-        signal.signal(signal.SIGINT, _record)
-    except ValueError:  # not the main interpreter
-        yield
-        return
-    try:
+        _swap(_record)
         yield
     finally:
-        if signal.getsignal(signal.SIGINT) is _record:  # unless a callback installed its own
-            signal.signal(signal.SIGINT, signal.default_int_handler)
+        # First thing, and unconditionally: an interrupt raised in here must not leave
+        # _record installed.
+        previous = _swap(signal.default_int_handler)
+        if previous is not None and previous is not _record:  # a callback installed its own
+            _swap(previous)
         interrupted, _pending = _pending, False
         if interrupted:
             raise KeyboardInterrupt
