@@ -33,7 +33,7 @@ struct NewConnection {
   std::optional<std::string> description;  // at most 10,000 characters
   std::string type = "POSTGRESQL";         // a registered ConnectionType
   Details details;                         // validated against the type, then encrypted
-  std::vector<std::string> tags;           // at most 100, of 1-200 characters; duplicates dropped, order kept
+  std::vector<std::string> tags;           // 1-200 characters each; duplicates dropped (order kept), then at most 100
 };
 
 // What update() changes; fields left empty are kept.

@@ -193,7 +193,7 @@ DHC_API dhc_code dhc_schema_drop_table(dhc_store *store, dhc_error **err);
  *   {"name": "...", "description": "..." | null, "type": "POSTGRESQL",
  *    "connection_details": {...}, "tags": ["..."]}     description and tags optional
  * name 1-100 characters, description at most 10,000, at most 100 tags of 1-200 characters
- * each (text is valid UTF-8 without NUL). actor (required, 1-50 characters) becomes
+ * each, counted after duplicates are dropped (text is valid UTF-8 without NUL). actor (required, 1-50 characters) becomes
  * created_by and updated_by.
  * *out_json: the stored record, secrets redacted. */
 DHC_API dhc_code dhc_connection_create(dhc_store *store, const char *connection_json,
