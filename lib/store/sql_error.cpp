@@ -24,6 +24,23 @@ std::string primary_message(const std::string& full) {
   return line;
 }
 
+// The server's primary message in a SOCI error: SOCI puts a sentence of its own before
+// libpq's text ("Cannot execute query. Fatal error. ERROR:  <primary>", "Cannot commit
+// transaction. ..."), so the primary message is what follows the first line's first severity
+// tag. A line without one is read as primary_message() does.
+std::string statement_message(const std::string& full) {
+  const std::string line = full.substr(0, full.find('\n'));
+  std::size_t at = std::string::npos, length = 0;
+  for (const char* severity : {"ERROR:  ", "FATAL:  ", "PANIC:  "}) {
+    const std::size_t found = line.find(severity);
+    if (found < at) {
+      at = found;
+      length = std::char_traits<char>::length(severity);
+    }
+  }
+  return at == std::string::npos ? primary_message(full) : line.substr(at + length);
+}
+
 bool is_connection_state(const std::string& sqlstate) {
   // 08: connection exception; 57P01-57P03: server shutting down or not accepting.
   return sqlstate.rfind("08", 0) == 0 || sqlstate == "57P01" || sqlstate == "57P02" ||
@@ -137,7 +154,7 @@ void rethrow_as_datahub_error(const std::string& operation) {
     if (e.get_error_category() == soci::soci_error::connection_error || is_connection_state(state) ||
         is_lost_connection(message))
       throw Unavailable(operation + ": the database is unavailable (" + failure_reason(message) + ")");
-    throw Database(operation + ": " + primary_message(message) + (pg ? " (SQLSTATE " + state + ")" : ""), state);
+    throw Database(operation + ": " + statement_message(message) + (pg ? " (SQLSTATE " + state + ")" : ""), state);
   } catch (const std::bad_alloc&) {
     throw Error(ErrorCode::internal, operation + ": out of memory");
   } catch (const std::exception& e) {
