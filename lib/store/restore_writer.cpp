@@ -14,14 +14,14 @@ namespace {
 
 const std::string kOperation = "restore";
 
-// Runs `step`, turning failures into datahub errors; a duplicate key is a Conflict.
+// Runs `step`, turning failures into datahub errors. A taken id is found by write()'s own
+// query, under the table lock, and is a Conflict naming it; a duplicate key the server
+// reports (23505) is then another unique index's, one on name say, and stays a Database
+// error with the server's message: it is not an id already taken.
 template <typename Step>
 void guarded(Step&& step) {
   try {
     step();
-  } catch (const Database& e) {
-    if (e.sqlstate() == "23505") throw Conflict("restore: an id is already taken; nothing was restored");
-    throw;
   } catch (...) {
     rethrow_as_datahub_error(kOperation);
   }

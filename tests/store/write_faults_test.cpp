@@ -428,6 +428,31 @@ TEST_CASE("write faults: a row a CHECK constraint refuses fails each write call 
       });
 }
 
+TEST_CASE("write faults: a name taken under a unique index of the operator's is Database 23505, for restore and import too") {
+  // The seed has no such index (names are not unique), but DataHubDB may add one: restore
+  // and import must not report it as an id already taken.
+  struct UniqueNames {
+    UniqueNames() {  // fill_table()'s names are unique
+      test::admin() << "CREATE UNIQUE INDEX datahub_write_faults_unique_name ON database_connections (name)";
+    }
+    ~UniqueNames() { test::admin() << "DROP INDEX IF EXISTS datahub_write_faults_unique_name"; }
+  };
+  for_every_call(
+      "", [](const Call& call) { return call.inserts; },
+      [](const Call& call, datahub::ConnectionStore& store) {
+        UniqueNames unique;
+        const std::string before = table_snapshot();
+        const Outcome out = outcome_of([&] { call.run(store); });
+        CHECK(table_snapshot() == before);
+        return out;
+      },
+      [](const Call& call, const Outcome& out) {
+        expect_server_error(call, out, "23505",
+                            "duplicate key value violates unique constraint \"datahub_write_faults_unique_name\"");
+        CHECK(out.message.find(kGate) == std::string::npos);  // the DETAIL quotes the name
+      });
+}
+
 namespace {
 
 // The pid of the store's one backend in `state` ("idle in transaction"), or 0.
