@@ -3,6 +3,7 @@
 #include "store/sql_error.hpp"
 
 #include <algorithm>
+#include <cstdlib>
 
 namespace datahub::store {
 
@@ -74,12 +75,13 @@ void CopyIn::send(const std::string& rows) {
   if (PQconsumeInput(conn_) == 0 || PQstatus(conn_) == CONNECTION_BAD) fail();
 }
 
-void CopyIn::finish() {
+long long CopyIn::finish() {
   open_ = false;
   if (PQputCopyEnd(conn_, nullptr) != 1) fail();
   Result finished(PQgetResult(conn_));
   while (Result extra{PQgetResult(conn_)}) {}  // drain to idle
   if (!finished || PQresultStatus(finished.get()) != PGRES_COMMAND_OK) throw_pq_error(operation_, conn_, finished.get());
+  return std::strtoll(PQcmdTuples(finished.get()), nullptr, 10);  // "COPY n"
 }
 
 void CopyIn::fail() {

@@ -54,7 +54,9 @@ class CopyIn {
   // Throws Unavailable when the connection is gone. A rejected row is reported by finish().
   void send(const std::string& rows);
   // Ends the COPY and waits for the server's verdict; throws Database or Unavailable.
-  void finish();
+  // Returns the rows the server stored: fewer than were sent when a BEFORE INSERT trigger
+  // skipped some (returned NULL).
+  long long finish();
 
  private:
   [[noreturn]] void fail();

