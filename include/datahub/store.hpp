@@ -18,6 +18,23 @@
 //
 // Errors are thrown as datahub::Error subclasses (error.hpp). Every value is bound as a
 // parameter; no user input is ever spliced into SQL.
+//
+// A server-side fault in the middle of a write (create, create_many, update, force_update,
+// remove, restore, a batch of rotate) rolls back what that call's transaction wrote, and
+// throws
+//   - Unavailable when the connection is lost (a terminated backend, a restart, an
+//     idle_in_transaction_session_timeout while restore(next)'s source is read); the
+//     session is reopened on its next use. Lost while the server commits, the write may or
+//     may not have been applied: read the row before repeating it.
+//   - Database, with the server's SQLSTATE and primary message, when the server refuses the
+//     statement: statement_timeout (57014), lock_timeout (55P03), a row a constraint or
+//     trigger of the table's refuses (a unique index on name: 23505, for restore too). A
+//     row such a trigger skips without an error (a BEFORE trigger returning NULL) is
+//     Database too, with no SQLSTATE, for create_many, update and restore; rotate leaves
+//     it and counts it in skipped_changed.
+// The library sets no timeout of its own: a write waits for a lock another session holds
+// on the table or the row for as long as it is held, unless the conninfo sets one
+// ("options='-c lock_timeout=5s -c statement_timeout=30s'").
 #pragma once
 
 #include <datahub/connection.hpp>
@@ -128,11 +145,12 @@ class DATAHUB_API ConnectionStore {
 
   // Writes records exactly as given (id, name, ..., timestamps, audit columns), sealing
   // their details under the primary key: restoring an export. All or nothing: one invalid
-  // record (InvalidArgument "records[i].<field>", an id given twice included), or an id
-  // already in the table (Conflict), and nothing is written. Moves the id sequence past the
-  // highest restored id, never backwards. Times must lie in the years 1-9999 (UTC), as in
-  // an export. Every record is checked and sealed before the transaction opens, then the
-  // rows are streamed (COPY) 1000 at a time.
+  // record (InvalidArgument "records[i].<field>", an id given twice included), an id
+  // already in the table (Conflict), or a row the server refuses (Database: a constraint
+  // or trigger of the table's, a unique index on name included), and nothing is written.
+  // Moves the id sequence past the highest restored id, never backwards. Times must lie in
+  // the years 1-9999 (UTC), as in an export. Every record is checked and sealed before the
+  // transaction opens, then the rows are streamed (COPY) 1000 at a time.
   void restore(const std::vector<Connection>& records);
 
   // The same for more records than memory should hold, in one transaction: `next` fills
@@ -154,7 +172,10 @@ class DATAHUB_API ConnectionStore {
   KeyCensus census();
   // Moves every row sealed under a key other than the primary onto the primary, in small
   // batches; a row edited concurrently is never overwritten (it is re-read and retried).
-  // Resumable: run it again after any interruption. Throws what progress() throws.
+  // Resumable: run it again after any interruption. Throws what progress() throws. A batch
+  // that fails (Unavailable, or Database: a timeout, a row the server refuses) ends the
+  // rotation with that error; batches already written stay written, and every row opens,
+  // under its old key or the primary.
   RotateReport rotate(const RotateOptions& options = {});
   // Opens every row and lists those that fail; changes nothing.
   VerifyReport verify(std::size_t batch_size = 1000);

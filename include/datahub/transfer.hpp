@@ -118,8 +118,10 @@ struct ImportReport {
 // still read and checked, writing nothing: the report lists every bad line. A dry run
 // only reads and checks (the table is not consulted: a taken id is not seen). Throws what
 // restore() throws: Conflict when an id is already in the table (nothing written; a bad
-// line anywhere in the file is reported instead), and Error(internal) when the stream
-// fails.
+// line anywhere in the file is reported instead); Database when the server refuses a row
+// or a statement (a constraint, a trigger, a timeout) and Unavailable when the connection
+// is lost (nothing written, and the rest of the file is not read); and Error(internal)
+// when the stream fails.
 DATAHUB_API ImportReport import_connections(ConnectionStore& store, std::istream& in,
                                             const ImportOptions& options = {});
 
