@@ -18,6 +18,16 @@ constexpr std::size_t kMaxLineBytes = std::size_t{1} << 20;
 
 enum class Line { end, ok, too_long };
 
+// The next byte. A std::filebuf throws std::ios_base::failure on a read error (the file is
+// a directory, EIO): the callers are promised Error(internal) when the stream fails.
+int next_byte(std::streambuf& buffer) {
+  try {
+    return buffer.sbumpc();
+  } catch (const std::exception&) {
+    throw Error(ErrorCode::internal, "import: the input could not be read");
+  }
+}
+
 // The next line without its '\n'. A line over kMaxLineBytes is read to its end but not kept.
 Line next_line(std::istream& in, LineText& line) {
   line.clear();
@@ -28,7 +38,7 @@ Line next_line(std::istream& in, LineText& line) {
     in.setstate(std::ios::badbit);
     return Line::end;
   }
-  for (int c = buffer->sbumpc(); c != std::char_traits<char>::eof(); c = buffer->sbumpc()) {
+  for (int c = next_byte(*buffer); c != std::char_traits<char>::eof(); c = next_byte(*buffer)) {
     any = true;
     if (c == '\n') break;
     if (line.size() < kMaxLineBytes) {
