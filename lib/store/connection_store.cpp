@@ -72,6 +72,8 @@ Connection ConnectionStore::create(const NewConnection& input, std::string_view 
     sql += actor_placeholder + ", " + actor_placeholder + ") RETURNING " + store::micros_since_epoch("created_at") +
            ", " + store::micros_since_epoch("updated_at");
     const auto inserted = store::exec(lease, sql, p, "create");
+    if (PQntuples(inserted.get()) != 1)  // a BEFORE trigger returned NULL, or sent the row elsewhere
+      throw Database("create: the server did not store the row (a trigger on the table skipped it)", "");
     // strtoll, not the throwing store::integer: the row is written now.
     c.created_at = Timestamp(std::chrono::microseconds(std::strtoll(PQgetvalue(inserted.get(), 0, 0), nullptr, 10)));
     c.updated_at = Timestamp(std::chrono::microseconds(std::strtoll(PQgetvalue(inserted.get(), 0, 1), nullptr, 10)));
@@ -221,6 +223,16 @@ void ConnectionStore::remove(std::int64_t id) {
     lease.session() << "DELETE FROM database_connections WHERE id = CAST(:id AS bigint) RETURNING id",
         soci::use(target, "id"), soci::into(deleted, ind);
     if (!lease.session().got_data()) ind = soci::i_null;
+    if (ind == soci::i_null) {
+      // No row deleted: none with that id, or a BEFORE DELETE trigger kept it.
+      long long kept = 0;
+      lease.session() << "SELECT count(*) FROM database_connections WHERE id = CAST(:id AS bigint)",
+          soci::use(target, "id"), soci::into(kept);
+      if (kept != 0)
+        throw Database("delete: the server kept connection " + std::to_string(id) +
+                           " (a trigger on the table skipped the delete)",
+                       "");
+    }
   } catch (...) {
     store::rethrow_as_datahub_error("delete");
   }
