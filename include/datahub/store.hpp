@@ -30,8 +30,8 @@
 //     statement: statement_timeout (57014), lock_timeout (55P03), a row a constraint or
 //     trigger of the table's refuses (a unique index on name: 23505, for restore too). A
 //     row such a trigger skips without an error (a BEFORE trigger returning NULL) is
-//     Database too, with no SQLSTATE, for create_many, update and restore; rotate leaves
-//     it and counts it in skipped_changed.
+//     Database too, with no SQLSTATE, for create, create_many, update, remove and restore;
+//     rotate leaves it and counts it in skipped_changed.
 // The library sets no timeout of its own: a write waits for a lock another session holds
 // on the table or the row for as long as it is held, unless the conninfo sets one
 // ("options='-c lock_timeout=5s -c statement_timeout=30s'").
