@@ -5,6 +5,7 @@
 #include <soci/postgresql/soci-postgresql.h>
 #include <soci/soci.h>
 
+#include <algorithm>
 #include <exception>
 #include <new>
 
@@ -49,11 +50,14 @@ bool is_connection_state(const std::string& sqlstate) {
 
 // When the connection drops mid-statement libpq has no result, hence no SQLSTATE, and
 // SOCI files the error as "unknown"; libpq's own wording is stable and tells.
+constexpr const char* kLostConnectionSigns[] = {
+    "server closed the connection", "no connection to the server", "could not receive data",
+    "could not send data",          "connection refused",          "Connection refused",
+    "could not connect",            "Cannot establish connection", "terminating connection",
+    "connection to server"};
+
 bool is_lost_connection(const std::string& message) {
-  for (const char* sign : {"server closed the connection", "no connection to the server",
-                           "could not receive data", "could not send data", "connection refused",
-                           "Connection refused", "could not connect", "Cannot establish connection",
-                           "terminating connection", "connection to server"}) {
+  for (const char* sign : kLostConnectionSigns) {
     if (message.find(sign) != std::string::npos) return true;
   }
   return false;
@@ -110,13 +114,18 @@ std::string refusal_reason(const std::string& message) {
 }
 
 // Why a connect failed: libpq's first line after SOCI's own ("connection to server at ...
-// failed: Connection refused"); for anything else, the primary message.
+// failed: Connection refused"). Why a statement lost its connection: the server's message
+// when it sent one, else libpq's words, without the sentences SOCI puts first ("Cannot
+// execute query. Fatal error. Connection failed. server closed the connection ...").
 std::string failure_reason(const std::string& message) {
   if (message.rfind(kFailedConnect, 0) == 0) {
     const std::size_t next = message.find('\n');
     if (next != std::string::npos && next + 1 < message.size()) return primary_message(message.substr(next + 1));
   }
-  return primary_message(message);
+  const std::string line = statement_message(message);
+  std::size_t from = std::string::npos;
+  for (const char* sign : kLostConnectionSigns) from = std::min(from, line.find(sign));
+  return from == std::string::npos ? line : line.substr(from);
 }
 
 }  // namespace

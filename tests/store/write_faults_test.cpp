@@ -316,6 +316,14 @@ void expect_server_error(const Call& call, const Outcome& out, const std::string
   CHECK(out.message == call.operation + ": " + server_message + " (SQLSTATE " + sqlstate + ")");
 }
 
+// Unavailable, with the reason the server or libpq gave and no client library's wording.
+void expect_unavailable(const Call& call, const Outcome& out) {
+  CHECK(out.code == datahub::ErrorCode::unavailable);
+  CHECK(out.message.rfind(call.operation + ": the database is unavailable (", 0) == 0);
+  CHECK(out.message.find("Cannot ") == std::string::npos);
+  CHECK(out.message.find("Fatal error") == std::string::npos);
+}
+
 }  // namespace
 
 TEST_CASE("write faults: a backend terminated in the middle of each write call is Unavailable, and changes nothing") {
@@ -324,7 +332,7 @@ TEST_CASE("write faults: a backend terminated in the middle of each write call i
       [](const Call& call, datahub::ConnectionStore& store) {
         return terminated_at_gate([&] { call.run(store); });
       },
-      [](const Call&, const Outcome& out) { CHECK(out.code == datahub::ErrorCode::unavailable); });
+      expect_unavailable);
 }
 
 TEST_CASE("write faults: a backend terminated while each write call commits is Unavailable, and changes nothing") {
@@ -335,7 +343,7 @@ TEST_CASE("write faults: a backend terminated while each write call commits is U
       [](const Call& call, datahub::ConnectionStore& store) {
         return terminated_at_gate([&] { call.run(store); }, /*at_commit=*/true);
       },
-      [](const Call&, const Outcome& out) { CHECK(out.code == datahub::ErrorCode::unavailable); });
+      expect_unavailable);
 }
 
 TEST_CASE("write faults: a statement_timeout in the middle of each write call is Database 57014, the server's message") {
