@@ -42,7 +42,7 @@ int run_delete(const Context& context, std::int64_t id) {
 void add_get_command(CLI::App& app, Context& context) {
   auto flags = std::make_shared<GetFlags>();
   auto* sub = app.add_subcommand("get", "Show one connection; secrets stay hidden unless --reveal");
-  sub->add_option("id", flags->id, "connection id")->required();
+  sub->add_option("id", flags->id, "connection id")->required()->transform(decimal());
   sub->add_flag("--reveal", flags->reveal, "include the password (it is printed: mind your terminal and logs)");
   auto* json = sub->add_flag("--json", flags->json, "print as JSON");
   auto* conninfo = sub->add_flag("--conninfo", flags->conninfo, "print a libpq conninfo string (password only with --reveal)");
@@ -55,7 +55,7 @@ void add_get_command(CLI::App& app, Context& context) {
 void add_delete_command(CLI::App& app, Context& context) {
   auto id = std::make_shared<std::int64_t>(0);
   auto* sub = app.add_subcommand("delete", "Delete one connection");
-  sub->add_option("id", *id, "connection id")->required();
+  sub->add_option("id", *id, "connection id")->required()->transform(decimal());
   on_run(sub, context, [&context, id] { return run_delete(context, *id); });
 }
 

@@ -99,9 +99,11 @@ void add_keys_command(CLI::App& app, Context& context) {
       "rotate", "Move every row onto the primary key, online, in batches (exit 4: rows changed meanwhile, run again)");
   r->add_flag("--dry-run", rotate->dry_run, "read and re-wrap in memory, write nothing");
   r->add_option("--batch-size", rotate->batch_size, "ids per batch (one transaction each)")
+      ->transform(decimal())
       ->check(CLI::Range(1, 10000))
       ->capture_default_str();
   r->add_option("--workers", rotate->workers, "batches in flight at once, each on its own session")
+      ->transform(decimal())
       ->check(CLI::Range(1, 16))
       ->capture_default_str();
   r->add_flag("--reencrypt", rotate->reencrypt, "re-encrypt fully with a fresh data key, not only re-wrap it");
@@ -111,7 +113,10 @@ void add_keys_command(CLI::App& app, Context& context) {
   auto verify = std::make_shared<KeysFlags>();
   verify->batch_size = 1000;
   auto* v = keys->add_subcommand("verify", "Open every row and list those that fail (exit 5 if any); changes nothing");
-  v->add_option("--batch-size", verify->batch_size, "rows read per round trip")->capture_default_str();
+  v->add_option("--batch-size", verify->batch_size, "rows read per round trip")
+      ->transform(decimal())
+      ->check(CLI::Range(1, 10000))
+      ->capture_default_str();
   v->add_flag("--json", verify->json, "print as JSON");
   on_run(v, context, [&context, verify] { return run_verify(context, *verify); });
 }

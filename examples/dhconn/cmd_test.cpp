@@ -49,7 +49,7 @@ int run(const Context& context, const TestFlags& flags) {
 void add_test_command(CLI::App& app, Context& context) {
   auto flags = std::make_shared<TestFlags>();
   auto* sub = app.add_subcommand("test", "Connect to a stored connection's target; exit 0 if it worked, 1 if not");
-  sub->add_option("id", flags->id, "connection id")->required();
+  sub->add_option("id", flags->id, "connection id")->required()->transform(decimal());
   sub->add_option("--timeout", flags->timeout_seconds, "seconds for the whole attempt (0.1-3600)")
       ->check(CLI::Range(0.1, 3600.0))
       ->capture_default_str();

@@ -96,6 +96,11 @@ int run_export(const Context& context, const ExportFlags& flags) {
 int run_import(const Context& context, const ImportFlags& flags) {
   const bool from_stdin = flags.input == "-";
   if (from_stdin && flags.passphrase.from_stdin) throw UsageError("stdin cannot carry both the file and the passphrase");
+  // A directory opens, then fails at the first read (or reads as empty on stdin).
+  struct stat st {};
+  if ((from_stdin ? fstat(STDIN_FILENO, &st) : stat(flags.input.c_str(), &st)) == 0 && S_ISDIR(st.st_mode))
+    throw UsageError("cannot read " + (from_stdin ? std::string("standard input") : flags.input) +
+                     ": it is a directory");
   std::ifstream file;
   if (!from_stdin) {
     file.open(flags.input, std::ios::binary);
@@ -136,13 +141,14 @@ int run_import(const Context& context, const ImportFlags& flags) {
 void add_export_command(CLI::App& app, Context& context) {
   auto flags = std::make_shared<ExportFlags>();
   auto* sub = app.add_subcommand("export", "Write connections as JSON lines; secrets left out, or sealed with --seal");
-  sub->add_option("--output,-o", flags->output, "file to write (created mode 0600; default: stdout)");
+  sub->add_option("--output,-o", flags->output, "file to write (created mode 0600; - or default: stdout)")
+      ->check(non_empty());
   sub->add_flag("--seal", flags->seal, "seal the secrets to a passphrase (prompted for, twice)");
   add_secret_flags(sub, flags->passphrase, "passphrase");
   sub->add_option("--kdf", flags->kdf, "passphrase stretching: argon2id or scrypt")
       ->check(CLI::IsMember({"argon2id", "scrypt"}))
       ->capture_default_str();
-  sub->add_option("--type", flags->type, "only this type");
+  sub->add_option("--type", flags->type, "only this type")->check(non_empty());
   sub->add_option("--tag", flags->tags_all, "must have this tag (repeat: all of them)");
   sub->add_option("--any-tag", flags->tags_any, "must have one of these tags (repeatable)");
   sub->add_option("--name-prefix", flags->name_prefix, "name starts with this");

@@ -64,7 +64,7 @@ int run(const Context& context, const UpdateFlags& flags) {
 void add_update_command(CLI::App& app, Context& context) {
   auto flags = std::make_shared<UpdateFlags>();
   auto* sub = app.add_subcommand("update", "Change a connection; needs --expected-updated-at (from get) or --force");
-  sub->add_option("id", flags->id, "connection id")->required();
+  sub->add_option("id", flags->id, "connection id")->required()->transform(decimal());
   flags->name_option = sub->add_option("--name", flags->name, "new name");
   flags->description_option = sub->add_option("--description", flags->description, "new description");
   auto* clear_description = sub->add_flag("--clear-description", flags->clear_description, "remove the description");

@@ -4,6 +4,8 @@
 
 #include <botan/system_rng.h>
 
+#include <charconv>
+#include <cstdint>
 #include <cstdlib>
 
 namespace dhconn {
@@ -52,14 +54,43 @@ std::string Context::resolved_actor() const {
   return "dhconn";
 }
 
+const CLI::Validator& decimal() {
+  static const CLI::Validator validator(
+      [](std::string& text) -> std::string {
+        const std::size_t sign = !text.empty() && text[0] == '-' ? 1 : 0;
+        const std::size_t digits = text.find_first_not_of('0', sign);
+        // "-0", "000": zero; otherwise the digits from the first non-zero one.
+        std::string plain = digits == std::string::npos ? "0" : text.substr(0, sign) + text.substr(digits);
+        std::int64_t value = 0;
+        const char* end = plain.data() + plain.size();
+        const auto [at, error] = std::from_chars(plain.data(), end, value);
+        if (text.size() == sign || error != std::errc() || at != end)
+          return "must be a decimal integer (within 64 bits)";
+        text = plain;
+        return {};
+      },
+      "", "DECIMAL");
+  return validator;
+}
+
+const CLI::Validator& non_empty() {
+  static const CLI::Validator validator(
+      [](std::string& text) -> std::string { return text.empty() ? "must not be empty" : ""; }, "", "NON_EMPTY");
+  return validator;
+}
+
 void add_global_options(CLI::App& app, Context& context) {
   app.add_option("--database", context.database,
                  "libpq conninfo of the store's database (default: $DATAHUB_DATABASE; prefer the "
-                 "variable: argv is visible to other users)");
+                 "variable: argv is visible to other users)")
+      ->check(non_empty());
   app.add_option("--keys-file", context.keys_file,
-                 "keyring file (JSON, owner-only permissions) instead of $DATAHUB_CONNECTIONS_KEYS");
-  app.add_option("--actor", context.actor, "name written to created_by/updated_by (default: $DATAHUB_ACTOR, $USER)");
+                 "keyring file (JSON, owner-only permissions) instead of $DATAHUB_CONNECTIONS_KEYS")
+      ->check(non_empty());
+  app.add_option("--actor", context.actor, "name written to created_by/updated_by (default: $DATAHUB_ACTOR, $USER)")
+      ->check(non_empty());
   app.add_option("--db-timeout", context.db_timeout, "seconds to wait for the store's database")
+      ->transform(decimal())
       ->check(CLI::Range(1, 3600))
       ->capture_default_str();
 }

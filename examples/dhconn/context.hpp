@@ -34,4 +34,13 @@ void add_global_options(CLI::App& app, Context& context);
 // Makes `sub` run `action` when it is the command chosen.
 void on_run(CLI::App* sub, Context& context, std::function<int()> action);
 
+// For every integer option: plain decimal digits (an optional '-') within 64 bits. CLI11
+// alone reads "010" as octal 8 and "0x10" as 16, and clamps an overflowing value to the
+// largest: `delete 010` would delete connection 8. Leading zeros are dropped here instead.
+const CLI::Validator& decimal();
+
+// For an option whose empty value would be taken as "not given" (the environment's value,
+// stdout, every type): `--database "$UNSET"` must not silently use $DATAHUB_DATABASE.
+const CLI::Validator& non_empty();
+
 }  // namespace dhconn

@@ -1,5 +1,7 @@
 #include "details_flags.hpp"
 
+#include "context.hpp"
+
 namespace dhconn {
 
 void DetailsFlags::add_to(CLI::App* sub, bool required) {
@@ -12,11 +14,12 @@ void DetailsFlags::add_to(CLI::App* sub, bool required) {
     u->required();
   }
   given = {h,
-           sub->add_option("--port", port, "target port (default 5432)"),
+           sub->add_option("--port", port, "target port (default 5432)")->transform(decimal()),
            d,
            u,
            sub->add_option("--sslmode", sslmode, "libpq sslmode: disable allow prefer require verify-ca verify-full"),
-           sub->add_option("--connect-timeout", connect_timeout, "target connect_timeout in seconds"),
+           sub->add_option("--connect-timeout", connect_timeout, "target connect_timeout in seconds")
+               ->transform(decimal()),
            sub->add_option("--application-name", application_name, "application_name to report to the target")};
 }
 

@@ -20,7 +20,8 @@ void add_footer_everywhere(CLI::App* app) {
 }
 
 // `--password x` would be echoed back by the parser's "not expected" message: refuse it
-// by name, without repeating what followed it.
+// by name, without repeating what followed it. So would a value given to a flag that reads
+// a secret (`--password-stdin=x`, `--seal=x`: "Could not convert: --seal = x").
 void refuse_secrets_in_argv(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
@@ -28,6 +29,11 @@ void refuse_secrets_in_argv(int argc, char** argv) {
       if (arg == flag || arg.rfind(std::string(flag) + "=", 0) == 0)
         throw dhconn::UsageError(std::string(flag) + " is not accepted: the command line is visible to other "
                                  "users. Use the prompt, " + flag + "-stdin or " + flag + "-file");
+    }
+    for (const char* flag : {"--password-stdin", "--password-prompt", "--passphrase-stdin", "--seal"}) {
+      if (arg.rfind(std::string(flag) + "=", 0) == 0)
+        throw dhconn::UsageError(std::string(flag) + " takes no value (and a secret on the command line is "
+                                 "visible to other users)");
     }
   }
 }

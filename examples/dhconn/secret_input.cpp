@@ -9,11 +9,14 @@
 
 #include <fstream>
 #include <iostream>
-#include <iterator>
 #include <sstream>
 
 namespace dhconn {
 namespace {
+
+// A password is at most 1024 characters, and a passphrase is typed: anything longer is
+// the wrong file (or /dev/zero), and is not read to its end.
+constexpr std::size_t kMaxSecretBytes = 64 * 1024;
 
 void drop_trailing_newline(std::string& s) {
   if (!s.empty() && s.back() == '\n') s.pop_back();
@@ -72,18 +75,31 @@ void add_secret_flags(CLI::App* sub, SecretFlags& flags, const std::string& what
   in->excludes(file);
 }
 
+namespace {
+
+// Reads at most kMaxSecretBytes (and a line end) into one buffer sized up front: it never
+// grows, so no copy of the secret is freed unwiped.
+Secret read_bounded(std::istream& in, const std::string& source) {
+  std::string buffer(kMaxSecretBytes + 3, '\0');  // + "\r\n" + one byte to tell "longer"
+  in.read(&buffer[0], static_cast<std::streamsize>(buffer.size()));
+  const bool filled = static_cast<std::size_t>(in.gcount()) == buffer.size();
+  buffer.resize(static_cast<std::size_t>(in.gcount()));
+  drop_trailing_newline(buffer);
+  Secret secret(std::move(buffer));  // wiped from here on, also when refused below
+  if (filled || secret.value().size() > kMaxSecretBytes)
+    throw UsageError("what was read from " + source + " is longer than " + std::to_string(kMaxSecretBytes) +
+                     " bytes: not a password or passphrase");
+  return secret;
+}
+
+}  // namespace
+
 Secret read_secret(const SecretFlags& flags, const std::string& prompt, bool confirm) {
-  if (flags.from_stdin) {
-    std::string all((std::istreambuf_iterator<char>(std::cin)), std::istreambuf_iterator<char>());
-    drop_trailing_newline(all);
-    return Secret(std::move(all));
-  }
+  if (flags.from_stdin) return read_bounded(std::cin, "standard input");
   if (!flags.file.empty()) {
     std::ifstream in(flags.file, std::ios::binary);
     if (!in) throw UsageError("cannot read " + flags.file);
-    std::string all((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    drop_trailing_newline(all);
-    return Secret(std::move(all));
+    return read_bounded(in, flags.file);
   }
   if (!stdin_is_terminal()) throw UsageError("no terminal to prompt on: use the -stdin or -file flag");
   Secret first = prompt_once(prompt + ": ");

@@ -1,0 +1,196 @@
+#!/usr/bin/env python3
+"""dhconn given hostile arguments and input: each is a clear usage error (exit 2), never a
+guess, a crash or an echoed secret.
+
+Usage: test_dhconn_hostile.py PATH/TO/dhconn   (needs DATAHUB_TEST_DATABASE; see tests/run.sh)
+"""
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import traceback
+
+import harness
+from harness import sql
+
+OK, OTHER, USAGE, NOT_FOUND, CONFLICT, KEY, UNAVAILABLE = 0, 1, 2, 3, 4, 5, 6
+KEY1 = harness.new_key()
+PASSPHRASE = "correct horse battery staple"
+SECRET = "hunter2-SECRET"
+
+
+def one_clear_line(result):
+    lines = result.err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("dhconn: "), result
+
+
+def import_records(cli, ids):
+    """Records with these ids (no secrets), through one import."""
+    lines = []
+    for ident in ids:
+        lines.append(json.dumps({"id": ident, "name": "n%d" % ident, "description": None, "type": "POSTGRESQL",
+                                 "connection_details": {"host": "h", "port": 5432, "database": "d", "username": "u"},
+                                 "tags": [], "created_at": "2024-03-20T10:00:00Z", "created_by": "t",
+                                 "updated_at": "2024-03-20T10:00:00Z", "updated_by": "t"}))
+    cli.run("import", "-", stdin="\n".join(lines) + "\n", expect=OK)
+
+
+def ids_in_table():
+    return sql("SELECT coalesce(string_agg(id::text, ',' ORDER BY id), '') FROM database_connections")
+
+
+def run_raw(cli, args, stdin=None, limit_memory=False):
+    """Runs dhconn with a file or descriptor as stdin; with limit_memory, in 1 GiB of address space
+    (a reader that does not stop fails fast instead of taking the machine's memory)."""
+    def limit():
+        resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30))
+    done = subprocess.run([cli.binary, *args], stdin=stdin, capture_output=True, text=True, env=cli.env,
+                          timeout=60, preexec_fn=limit if limit_memory else None)
+    result = harness.Result(list(args), done.returncode, done.stdout, done.stderr, 0)
+    cli.outputs.append((list(args), result.out + result.err))
+    return result
+
+
+def test_numbers_are_decimal(cli):
+    # CLI11 alone reads "010" as octal 8 and clamps an overflowing number: `delete 010` deleted 8.
+    import_records(cli, [8, 10])
+    result = cli.run("delete", "010", expect=OK)
+    assert result.out == "deleted connection 10\n", result
+    assert ids_in_table() == "8"
+    assert json.loads(cli.run("get", "0008", "--json", expect=OK).out)["id"] == 8
+    for args in (["get", "0x8"], ["get", "9223372036854775808"], ["get", "-9223372036854775809"], ["get", "1e1"],
+                 ["delete", "+8"], ["update", "08 ", "--name", "x", "--force"], ["test", "0b1"],
+                 ["list", "--page-size", "0x10"], ["keys", "rotate", "--workers", "0x2"],
+                 ["--db-timeout", "99999999999999999999", "list"]):
+        result = cli.run(*args, expect=USAGE)
+        one_clear_line(result)
+        assert "decimal" in result.err, result
+    assert ids_in_table() == "8"
+    added = cli.run("add", "--name", "p", "--host", "h", "--dbname", "d", "--username", "u", "--no-password",
+                    "--port", "05432", "--connect-timeout", "010", "--json", expect=OK)
+    details = json.loads(added.out)["connection_details"]
+    assert details["port"] == 5432 and details["connect_timeout"] == 10, details
+    # keys verify checks its batch size like rotate does, naming the flag.
+    for value in ("0", "10001", "-1"):
+        result = cli.run("keys", "verify", "--batch-size", value, expect=USAGE)
+        assert result.err.startswith("dhconn: --batch-size"), result
+
+
+def test_empty_values_are_refused(cli):
+    # An empty flag was taken as "not given": `--database "$UNSET"` used $DATAHUB_DATABASE.
+    import_records(cli, [1])
+    for args in (["--database", "", "migrate", "status"], ["--keys-file", "", "list"],
+                 ["--actor", "", "delete", "1"], ["export", "--output", ""], ["export", "-o", ""],
+                 ["list", "--type", ""], ["export", "--type", ""]):
+        result = cli.run(*args, expect=USAGE)
+        one_clear_line(result)
+        assert "must not be empty" in result.err and result.out == "", result
+    assert ids_in_table() == "1"
+    assert cli.run("export", "-o", "-", expect=OK).out.count("\n") == 1  # "-" is stdout, as documented
+
+
+def test_import_of_a_directory(cli):
+    with tempfile.TemporaryDirectory() as tmp:
+        result = cli.run("import", tmp, expect=USAGE)
+        one_clear_line(result)
+        assert "is a directory" in result.err and "unexpected" not in result.err, result
+        fd = os.open(tmp, os.O_RDONLY)
+        try:
+            result = run_raw(cli, ["import", "-"], stdin=fd)  # read as an empty file before
+        finally:
+            os.close(fd)
+        assert result.code == USAGE and "is a directory" in result.err and "imported" not in result.out, result
+    assert ids_in_table() == ""
+
+
+def test_secret_input_is_bounded(cli):
+    # /dev/zero (or any wrong, huge file) was read to its end: memory ran out.
+    import_records(cli, [1])
+    with tempfile.TemporaryDirectory() as tmp:
+        big = os.path.join(tmp, "big")
+        with open(big, "w") as f:
+            f.write("x" * (70 * 1024) + "\n")
+        for path in ("/dev/zero", big):
+            for args in (["export", "--passphrase-file", path],
+                         ["import", "-", "--passphrase-file", path],
+                         ["add", "--name", "n", "--host", "h", "--dbname", "d", "--username", "u",
+                          "--password-file", path],
+                         ["update", "1", "--force", "--password-file", path]):
+                result = run_raw(cli, args, stdin=subprocess.DEVNULL, limit_memory=True)
+                assert result.code == USAGE and "longer than" in result.err and result.out == "", result
+                one_clear_line(result)
+        with open("/dev/zero") as zero:
+            result = run_raw(cli, ["export", "--passphrase-stdin"], stdin=zero, limit_memory=True)
+        assert result.code == USAGE and "longer than" in result.err and result.out == "", result
+    assert ids_in_table() == "1"
+
+
+def test_passphrase_file_line_ends(cli):
+    # A trailing LF or CRLF is not part of the passphrase; a second line end is.
+    import_records(cli, [1])
+    cli.run("update", "1", "--password-stdin", "--force", stdin=SECRET + "\r\n", expect=OK)
+    with tempfile.TemporaryDirectory() as tmp:
+        crlf, lf, export = (os.path.join(tmp, n) for n in ("crlf", "lf", "export.jsonl"))
+        with open(crlf, "wb") as f:
+            f.write(PASSPHRASE.encode() + b"\r\n")
+        with open(lf, "wb") as f:
+            f.write(PASSPHRASE.encode() + b"\n\n")
+        cli.run("export", "--passphrase-file", crlf, "--kdf", "scrypt", "-o", export, expect=OK)
+        cli.outputs.append((["export file"], open(export).read()))
+        sql("DELETE FROM database_connections")
+        wrong = cli.run("import", export, "--passphrase-file", lf, expect=KEY)
+        assert "wrong passphrase" in wrong.err, wrong
+        assert ids_in_table() == ""
+        cli.run("import", "-", "--passphrase-stdin", stdin=PASSPHRASE + "\n", expect=USAGE)  # stdin cannot be both
+        with open(export) as f:
+            assert run_raw(cli, ["import", "-", "--passphrase-file", crlf], stdin=f).code == OK
+    revealed = cli.run("get", "1", "--json", "--reveal", expect=OK)
+    assert json.loads(revealed.out)["connection_details"]["password"] == SECRET
+
+
+def test_secret_flag_values_are_not_echoed(cli):
+    # A value given to a flag that reads a secret was echoed: "Could not convert: --seal = <it>".
+    base = ["add", "--name", "n", "--host", "h", "--dbname", "d", "--username", "u"]
+    for args in (base + ["--password-stdin=" + SECRET], ["export", "--seal=" + SECRET],
+                 ["export", "--passphrase-stdin=" + SECRET], ["import", "-", "--passphrase-stdin=" + SECRET],
+                 ["update", "1", "--force", "--password-prompt=" + SECRET]):
+        result = cli.run(*args, expect=USAGE)
+        one_clear_line(result)
+        assert "takes no value" in result.err, result
+    assert ids_in_table() == ""
+
+
+def main():
+    if len(sys.argv) != 2:
+        harness.fail_loudly("usage: test_dhconn_hostile.py PATH/TO/dhconn")
+    cli = harness.Dhconn(sys.argv[1], "cli-k1:" + KEY1)
+    cli.run("migrate", expect=OK)
+    tests = [test_numbers_are_decimal, test_empty_values_are_refused, test_import_of_a_directory,
+             test_secret_input_is_bounded, test_passphrase_file_line_ends, test_secret_flag_values_are_not_echoed]
+    failed = 0
+    try:
+        for test in tests:
+            sql("DELETE FROM database_connections")  # each test starts from an empty table
+            try:
+                test(cli)
+                print("ok   " + test.__name__)
+            except Exception:  # report every failing test, not only the first
+                failed += 1
+                print("FAIL " + test.__name__)
+                traceback.print_exc()
+        leaks = [args for args, text in cli.outputs if SECRET in text or PASSPHRASE in text]
+        if leaks:
+            failed += 1
+            print("FAIL a secret appeared in: %r" % leaks)
+        else:
+            print("ok   no secret in %d outputs" % len(cli.outputs))
+    finally:
+        sql("DELETE FROM database_connections")
+    print("%d of %d failed" % (failed, len(tests) + 1))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
