@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cstdint>
+#include <cstring>
 
 namespace datahub::store {
 namespace {
@@ -23,18 +24,20 @@ PGconn* connection_of(soci::session& session) {
 
 // Whether an idle connection is still usable, without a round trip: a server that went
 // away has sent its goodbye (or EOF), which makes the socket readable. A terminated backend
-// sends a FATAL message and then closes: one PQconsumeInput reads the message only and the
-// connection still looks fine, so the socket is read until it has nothing more, and the
-// EOF behind the message marks the connection bad. (Bounded: an idle session is sent
-// little, but a flood must not keep a lease here.)
-bool still_connected(PGconn* conn) {
+// sends a FATAL message and then closes. libpq hands a message that arrives while idle to
+// the notice receiver (see below), which marks the session doomed, so the message alone
+// is enough, whether or not the EOF behind it has arrived yet. The socket is read until
+// it has nothing more. (Bounded: an idle session is sent little, but a flood must not keep
+// a lease here.)
+bool still_connected(PGconn* conn, const bool& doomed) {
   if (!conn || PQstatus(conn) != CONNECTION_OK) return false;
   pollfd fd{PQsocket(conn), POLLIN, 0};
   if (fd.fd < 0) return false;
   for (int reads = 0; reads < 16 && ::poll(&fd, 1, 0) > 0; ++reads) {
     if (PQconsumeInput(conn) == 0 || PQstatus(conn) != CONNECTION_OK) return false;
+    PQisBusy(conn);  // parses what was read: a goodbye goes to the notice receiver
   }
-  return PQstatus(conn) == CONNECTION_OK;
+  return PQstatus(conn) == CONNECTION_OK && !doomed;
 }
 
 // A session given back inside a transaction (a path that forgot to end one, a rollback
@@ -67,11 +70,18 @@ struct LastSession {
 thread_local LastSession last_session;
 std::atomic<std::uint64_t> pool_serials{0};
 
-// libpq prints server notices to stderr by default; a library must not write there.
-void ignore_notice(void*, const char*) {}
+// Receives the server's notices, which libpq would print to stderr (a library must not
+// write there), and the server's goodbye: a FATAL or PANIC message sent while the session
+// is idle reaches here too, and marks the session (`doomed`) for reopening.
+void on_notice(void* doomed, const PGresult* notice) {
+  const char* severity = PQresultErrorField(notice, PG_DIAG_SEVERITY_NONLOCALIZED);
+  if (severity && (std::strcmp(severity, "FATAL") == 0 || std::strcmp(severity, "PANIC") == 0))
+    *static_cast<bool*>(doomed) = true;
+}
 
-void silence_notices(soci::session& session) {
-  if (PGconn* conn = connection_of(session)) PQsetNoticeProcessor(conn, ignore_notice, nullptr);
+void receive_notices(soci::session& session, bool& doomed) {
+  doomed = false;
+  if (PGconn* conn = connection_of(session)) PQsetNoticeReceiver(conn, on_notice, &doomed);
 }
 }  // namespace
 
@@ -107,11 +117,12 @@ SessionPool::SessionPool(const std::string& conninfo, std::size_t size,
   if (size < 1 || size > 64) throw InvalidArgument("pool_size", "must be 1 to 64");
   const std::string full = conninfo_with_timeout(conninfo, connect_timeout);
   prepared_.resize(size);
+  doomed_ = std::make_unique<bool[]>(size);  // fixed addresses: libpq keeps a pointer to each
   in_use_.assign(size, false);
   try {
     for (std::size_t i = 0; i < size; ++i) {
       sessions_.push_back(std::make_unique<soci::session>(soci::postgresql, full));
-      silence_notices(*sessions_.back());
+      receive_notices(*sessions_.back(), doomed_[i]);
     }
   } catch (...) {
     rethrow_as_datahub_error("open");
@@ -172,7 +183,7 @@ void SessionPool::give_back(std::size_t position) {
 void SessionPool::ensure_connected(std::size_t position) {
   soci::session& session = *sessions_[position];
   PGconn* conn = connection_of(session);
-  const bool connected = still_connected(conn);
+  const bool connected = still_connected(conn, doomed_[position]);
   if (connected && outside_transaction(conn)) return;
   log_(LogLevel::warning, "database session " + std::to_string(position) +
                               (connected ? " was left inside a statement; reconnecting"
@@ -182,7 +193,7 @@ void SessionPool::ensure_connected(std::size_t position) {
     // session has no backend, and the next lease of it tries again.
     prepared_[position].clear();  // they died with the old connection
     session.reconnect();
-    silence_notices(session);
+    receive_notices(session, doomed_[position]);
   } catch (...) {
     log_(LogLevel::error, "database session " + std::to_string(position) + " could not reconnect");
     rethrow_as_datahub_error("reconnect");

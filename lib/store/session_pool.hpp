@@ -71,6 +71,9 @@ class SessionPool {
 
   std::vector<std::unique_ptr<soci::session>> sessions_;
   std::vector<std::unordered_map<std::string, std::string>> prepared_;
+  // Per session: the server said goodbye (FATAL) while it was idle. Written by libpq's
+  // notice receiver on the thread holding the session, read by the next one to lease it.
+  std::unique_ptr<bool[]> doomed_;
   std::vector<bool> in_use_;
   std::mutex mutex_;  // guards in_use_, waiting_ and next_ticket_
   std::condition_variable freed_;

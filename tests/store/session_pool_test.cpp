@@ -2,6 +2,8 @@
 // Built against the object library (the shared library hides store::), with a real server.
 #include "store/session_pool.hpp"
 
+#include "holding_proxy.hpp"
+
 #include <datahub/error.hpp>
 
 #include <doctest/doctest.h>
@@ -175,4 +177,30 @@ TEST_CASE("a session given back inside a transaction is leased again outside it"
     lease.session() << "SELECT pg_backend_pid()", soci::into(pid_after);
     CHECK(pid_after != pid_before);
   }
+}
+
+TEST_CASE("a session whose backend said goodbye while idle is reopened, even before the EOF arrives") {
+  // pg_terminate_backend (or idle_session_timeout) makes the backend send a FATAL message and
+  // close. A lease that came between the two saw a healthy connection, and its call failed.
+  const auto settings = libpq_reads(database());
+  test::HoldingProxy proxy(std::stoi(settings.at("port")));
+  SessionPool pool("host=127.0.0.1 port=" + std::to_string(proxy.port()) + " dbname=" + settings.at("dbname") +
+                       " user=" + settings.at("user"),
+                   1, 5s, 1s, datahub::store::Log{});
+  int pid_before = 0;
+  pool.lease().session() << "SELECT pg_backend_pid()", soci::into(pid_before);
+
+  PGconn* admin = PQconnectdb(database().c_str());
+  REQUIRE(PQstatus(admin) == CONNECTION_OK);
+  const std::string pid = std::to_string(pid_before);
+  PQclear(PQexec(admin, ("SELECT pg_terminate_backend(" + pid + ")").c_str()));
+  PQfinish(admin);
+  // The goodbye has reached the client's socket once the proxy saw the server close.
+  for (int waited = 0; proxy.server_closes() == 0 && waited < 500; ++waited) std::this_thread::sleep_for(10ms);
+  REQUIRE(proxy.server_closes() == 1);
+
+  auto lease = pool.lease();
+  int pid_after = 0;
+  CHECK_NOTHROW(lease.session() << "SELECT pg_backend_pid()", soci::into(pid_after));
+  CHECK(pid_after != pid_before);
 }
