@@ -89,7 +89,8 @@ struct ParsedExport {
 
 // Reads JSON lines (blank lines are skipped) and checks each with the rules create()
 // applies, plus id and audit columns. Every bad line is reported; none throws. A line
-// over 1 MiB, with a NUL byte or a member given twice, or whose sealed secrets ask for
+// over 1 MiB, with a NUL byte or a member given twice, a first line that starts with a
+// UTF-8 byte-order mark (exports never write one), or whose sealed secrets ask for
 // more key-stretching work than the limits allow (16 times the default's per salt, 32 per
 // file; docs/cli.md) is a bad line (InvalidArgument), refused before any stretching.
 // Throws Error(internal) only when the stream itself fails.

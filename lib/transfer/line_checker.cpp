@@ -86,6 +86,11 @@ bool LineChecker::next(Connection& record) {
       continue;
     }
     if (is_blank(text_)) continue;
+    if (number_ == 1 && text_.compare(0, 3, "\xEF\xBB\xBF") == 0) {  // an editor's, never an export's
+      errors_.push_back({number_, ErrorCode::invalid_argument,
+                         "record: the file starts with a UTF-8 byte-order mark; save it without one"});
+      continue;
+    }
     try {
       LineSecrets secrets = LineSecrets::none;
       record = check(number_, secrets);

@@ -89,3 +89,20 @@ TEST_CASE("a read error after a good line fails the import as Error(internal), a
   CHECK(test::table_snapshot() == before);
   CHECK(test::store().get(kept.id).name == "kept");
 }
+
+TEST_CASE("a file that starts with a byte-order mark is refused by name on its first line, and nothing is written") {
+  test::clear_table();
+  const auto moved = test::store().create(record("exported"), "t");
+  std::ostringstream out;
+  datahub::export_connections(test::store(), out);
+  test::store().remove(moved.id);
+  const std::string before = test::table_snapshot();
+  std::istringstream in("\xEF\xBB\xBF" + out.str());
+  const datahub::ImportReport report = datahub::import_connections(test::store(), in);
+  CHECK_FALSE(report.written);
+  REQUIRE(report.errors.size() == 1);
+  CHECK(report.errors[0].line == 1);
+  CHECK(report.errors[0].code == datahub::ErrorCode::invalid_argument);
+  CHECK(report.errors[0].message.find("byte-order mark") != std::string::npos);
+  CHECK(test::table_snapshot() == before);
+}
