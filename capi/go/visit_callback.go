@@ -51,8 +51,11 @@ func dhcGoVisitJSON(userData unsafe.Pointer, text *C.char) (rc C.int) {
 	v := cgo.Handle(uintptr(userData)).Value().(*jsonVisitor)
 	v.st.enterCallback()
 	defer v.st.leaveCallback()
+	returned := false
 	defer func() {
-		if r := recover(); r != nil {
+		// panic(nil) recovers as nil (before Go 1.21, and under this module's go 1.19
+		// directive after): returned tells it from a visit that returned.
+		if r := recover(); r != nil || !returned {
 			v.err = &PanicError{Value: r, Stack: debug.Stack()}
 			rc = 1
 		}
@@ -61,6 +64,7 @@ func dhcGoVisitJSON(userData unsafe.Pointer, text *C.char) (rc C.int) {
 	b := C.GoBytes(unsafe.Pointer(text), C.int(C.strlen(text)))
 	defer wipe(b)
 	goOn, err := v.visit(b)
+	returned = true
 	if err != nil {
 		v.err = err
 		return 1
