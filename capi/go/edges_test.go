@@ -2,6 +2,8 @@ package connections_test
 
 import (
 	"errors"
+	"fmt"
+	"strings"
 	"testing"
 
 	connections "datahub.example/connections"
@@ -26,5 +28,39 @@ func TestForEachPanicWithNilIsAPanicError(t *testing.T) {
 	}
 	if got := countPrefix(t, s, p); got != 3 {
 		t.Fatalf("after the panic: %d rows", got)
+	}
+}
+
+// fmt printed a Details map as is: a revealed record, a new record or a patch logged with
+// %v or %+v carried its password.
+func TestFormattingNeverShowsAPassword(t *testing.T) {
+	s, p := openStore(t)
+	c, err := s.Create(sample(p+"fmt"), "t")
+	if err != nil {
+		t.Fatal(err)
+	}
+	full, err := s.Get(c.ID, connections.Reveal)
+	if err != nil || full.Details["password"] != "s3cret" {
+		t.Fatalf("%v %v", err, full)
+	}
+	page, err := s.List(connections.Query{NamePrefix: p}, connections.Reveal)
+	if err != nil {
+		t.Fatal(err)
+	}
+	patch := connections.Patch{Details: map[string]any{"password": "s3cret", "port": 6432}}
+	for _, v := range []any{full, *full, full.Details, page, sample(p), &patch, patch} {
+		for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q", "%x", "%X"} {
+			if out := fmt.Sprintf(verb, v); strings.Contains(out, "s3cret") ||
+				strings.Contains(out, fmt.Sprintf("%x", "s3cret")) || strings.Contains(out, fmt.Sprintf("%X", "s3cret")) {
+				t.Errorf("%s of %T shows the password: %s", verb, v, out)
+			}
+		}
+	}
+	// The other fields still show, and the map itself is untouched.
+	if out := fmt.Sprint(full.Details); !strings.Contains(out, "host:db.example.com") || !strings.Contains(out, "password:") {
+		t.Errorf("Details printed as %s", out)
+	}
+	if full.Details["password"] != "s3cret" || patch.Details["password"] != "s3cret" {
+		t.Error("formatting changed the map")
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"time"
 )
 
@@ -12,6 +13,39 @@ const TypePostgreSQL = "POSTGRESQL"
 
 // Details are a connection's fields (host, port, password, ...): values are string or int64.
 type Details map[string]any
+
+// secretFields are the detail fields the library treats as secret (the types' secret
+// FieldSpecs, lib/model/connection_type.cpp).
+var secretFields = map[string]bool{"password": true}
+
+// Format prints d as fmt prints a map, with the value of every secret field (password)
+// replaced by "[redacted]", so a Connection, NewConnection or Patch logged with %v, %+v or
+// %#v does not show it. The map itself, and its JSON, keep the value.
+func (d Details) Format(f fmt.State, verb rune) {
+	var shown map[string]any
+	if d != nil {
+		shown = make(map[string]any, len(d))
+		for k, v := range d {
+			if secretFields[k] && v != nil {
+				v = "[redacted]"
+			}
+			shown[k] = v
+		}
+	}
+	spec := "%"
+	for _, flag := range "+-# 0" {
+		if f.Flag(int(flag)) {
+			spec += string(flag)
+		}
+	}
+	if w, ok := f.Width(); ok {
+		spec += strconv.Itoa(w)
+	}
+	if p, ok := f.Precision(); ok {
+		spec += "." + strconv.Itoa(p)
+	}
+	fmt.Fprintf(f, spec+string(verb), shown)
+}
 
 // UnmarshalJSON keeps integers as int64 (encoding/json would make them float64).
 func (d *Details) UnmarshalJSON(b []byte) error {
@@ -88,7 +122,7 @@ type Patch struct {
 	Tags             []string // nil keeps the tags; non-nil (even empty) replaces them
 	// Merged into the stored details: a field set to nil is removed, others replace the
 	// stored value, fields not named are kept (so a redacted password can stay as is).
-	Details map[string]any
+	Details Details
 }
 
 // Query filters List; all given filters must hold.
