@@ -64,3 +64,22 @@ func TestFormattingNeverShowsAPassword(t *testing.T) {
 		t.Error("formatting changed the map")
 	}
 }
+
+// A nil *Store (Open failed, or a zero Store) used to panic with a nil dereference.
+func TestANilOrZeroStoreIsAnErrorNotAPanic(t *testing.T) {
+	var nilStore *connections.Store
+	for name, s := range map[string]*connections.Store{"nil": nilStore, "zero": {}} {
+		if err := s.Close(); err != nil {
+			t.Errorf("%s: Close: %v", name, err)
+		}
+		if _, err := s.Get(1, connections.Redact); !errors.Is(err, connections.ErrInvalidArgument) {
+			t.Errorf("%s: Get: %v", name, err)
+		}
+		if err := s.ForEach(connections.Query{}, connections.Redact, func(*connections.Connection) error { return nil }); !errors.Is(err, connections.ErrInvalidArgument) {
+			t.Errorf("%s: ForEach: %v", name, err)
+		}
+		if _, err := s.KeysRotate(connections.RotateOptions{}, func(connections.RotateReport) bool { return true }); !errors.Is(err, connections.ErrInvalidArgument) {
+			t.Errorf("%s: KeysRotate: %v", name, err)
+		}
+	}
+}

@@ -131,7 +131,9 @@ func configText(config any) (string, error) {
 // returns. So a callback may call Close (its own call then runs to its end; its calls to
 // the store fail). Idempotent; safe from any goroutine.
 func (s *Store) Close() error {
-	s.st.close()
+	if s != nil && s.st != nil { // a nil or zero Store was never open
+		s.st.close()
+	}
 	return nil
 }
 
@@ -170,6 +172,9 @@ func (st *storeState) free(h *C.dhc_store) {
 
 // call runs fn with the C handle, holding the store open meanwhile.
 func (s *Store) call(fn func(h *C.dhc_store) error) error {
+	if s == nil || s.st == nil {
+		return &Error{Code: InvalidArgument, Message: "store: not open (a nil or zero Store)"}
+	}
 	err := s.st.call(fn)
 	runtime.KeepAlive(s) // the finalizer must not Close the store during a call
 	return err
