@@ -83,3 +83,22 @@ func TestANilOrZeroStoreIsAnErrorNotAPanic(t *testing.T) {
 		}
 	}
 }
+
+// A list item's error (Connection.Err) matched no sentinel: errors.Is(c.Err,
+// ErrKeyUnavailable) was false for a row whose key is unavailable.
+func TestARowErrorMatchesItsSentinel(t *testing.T) {
+	k := newKeyring(t)
+	writer := k.open("k1")
+	if _, err := writer.Create(sample(k.prefix+"row"), "t"); err != nil {
+		t.Fatal(err)
+	}
+	reader := k.open("k2") // lacks k1
+	page, err := reader.List(connections.Query{NamePrefix: k.prefix}, connections.Redact)
+	if err != nil || len(page.Items) != 1 || page.Items[0].Err == nil {
+		t.Fatalf("%v %+v", err, page)
+	}
+	rowErr := page.Items[0].Err
+	if !errors.Is(rowErr, connections.ErrKeyUnavailable) || errors.Is(rowErr, connections.ErrIntegrity) {
+		t.Errorf("errors.Is(%v, ErrKeyUnavailable) = %v", rowErr, errors.Is(rowErr, connections.ErrKeyUnavailable))
+	}
+}

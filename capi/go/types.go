@@ -105,6 +105,11 @@ type RowError struct {
 
 func (e *RowError) Error() string { return "datahub " + e.Code.String() + ": " + e.Message }
 
+// Is makes errors.Is(c.Err, ErrKeyUnavailable) (or any sentinel) match by code, as for Error.
+func (e *RowError) Is(target error) bool {
+	return (&Error{Code: e.Code, Message: e.Message}).Is(target)
+}
+
 // NewConnection is what Create takes.
 type NewConnection struct {
 	Name        string   `json:"name"`
