@@ -170,13 +170,9 @@ Page ConnectionStore::list(const ListQuery& query, Secrets secrets) {
         }
         std::string id_array = "{";
         for (std::size_t i = 0; i < matches.size(); ++i) id_array += (i ? "," : "") + std::to_string(matches[i]);
-        // Unprepared, like the first statement: a prepared one carrying the tag filter would
-        // get a generic plan after five runs, planned without the filter's values.
         store::Params by_id = params;
-        rows = store::rows_from(store::exec_unprepared(lease, select + where + " AND id = ANY(CAST(" +
-                                                                  by_id.add(id_array + "}") + " AS integer[])) ORDER BY id",
-                                                       by_id, "list")
-                                    .get());
+        rows = store::fetch_rows(lease, select + where + " AND id = ANY(CAST(" + by_id.add(id_array + "}") +
+                                            " AS integer[])) ORDER BY id", by_id, "list");
         done = true;
       }
     }
