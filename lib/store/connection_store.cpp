@@ -170,6 +170,8 @@ Page ConnectionStore::list(const ListQuery& query, Secrets secrets) {
         }
         std::string id_array = "{";
         for (std::size_t i = 0; i < matches.size(); ++i) id_array += (i ? "," : "") + std::to_string(matches[i]);
+        // Prepared: the id list drives this plan (a primary-key scan, generic or not), so
+        // planning it per call would only cost time.
         store::Params by_id = params;
         rows = store::fetch_rows(lease, select + where + " AND id = ANY(CAST(" + by_id.add(id_array + "}") +
                                             " AS integer[])) ORDER BY id", by_id, "list");
