@@ -101,8 +101,13 @@ int run_import(const Context& context, const ImportFlags& flags) {
   if ((from_stdin ? fstat(STDIN_FILENO, &st) : stat(flags.input.c_str(), &st)) == 0 && S_ISDIR(st.st_mode))
     throw UsageError("cannot read " + (from_stdin ? std::string("standard input") : flags.input) +
                      ": it is a directory");
+  // A hand-written line may hold a password in clear, and the file's bytes pass through
+  // the stream's buffer: give it one that is wiped when freed (declared first, it outlives
+  // the stream). Standard input's buffer is the C library's, never freed.
+  std::vector<char, Botan::secure_allocator<char>> file_buffer(std::size_t{64} << 10);
   std::ifstream file;
   if (!from_stdin) {
+    file.rdbuf()->pubsetbuf(file_buffer.data(), static_cast<std::streamsize>(file_buffer.size()));
     file.open(flags.input, std::ios::binary);
     if (!file) throw UsageError("cannot read " + flags.input);
   }

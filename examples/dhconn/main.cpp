@@ -65,6 +65,15 @@ int run(int argc, char** argv) {
     return app.exit(e);
   } catch (const CLI::CallForAllHelp& e) {
     return app.exit(e);
+  } catch (const CLI::ExtrasError&) {
+    // The parser's message repeats the arguments, and one may be a secret typed after a
+    // flag that takes none (`--seal hunter2`): name none of them.
+    return dhconn::report(dhconn::kUsage,
+                          "an argument was not expected (not repeated here: it may be a secret; see --help)");
+  } catch (const CLI::ConversionError& e) {
+    // "Could not convert: --flag = value": the flag only.
+    const std::string message = e.what();
+    return dhconn::report(dhconn::kUsage, message.substr(0, message.find(" = ")) + " (see --help)");
   } catch (const CLI::ParseError& e) {
     if (e.get_exit_code() == 0) return app.exit(e);
     return dhconn::report(dhconn::kUsage, std::string(e.what()) + " (see --help)");

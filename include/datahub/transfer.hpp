@@ -122,7 +122,9 @@ struct ImportReport {
 // line anywhere in the file is reported instead); Database when the server refuses a row
 // or a statement (a constraint, a trigger, a timeout) and Unavailable when the connection
 // is lost (nothing written, and the rest of the file is not read); and Error(internal)
-// when the stream fails.
+// when the stream fails. A hand-written line may hold a password in clear: the library
+// wipes its own copies of each line, the stream's buffer is the caller's (a file stream
+// can be given a wiped one with pubsetbuf before open, as dhconn does).
 DATAHUB_API ImportReport import_connections(ConnectionStore& store, std::istream& in,
                                             const ImportOptions& options = {});
 
