@@ -121,3 +121,35 @@ def test_ctrl_c_inside_fn_still_interrupts_fn(store, prefix):
         store.for_each(fn, name_prefix=prefix)
     assert len(seen) == 1
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+def test_a_deferral_left_behind_does_not_stop_later_calls(store, prefix):
+    # A second Ctrl-C landing while an earlier call put the default handler back could leave
+    # the recording handler installed with a signal recorded; later calls took it for the
+    # application's handler and their callbacks saw the old signal: for_each stopped at once.
+    from datahub_connections import _interrupt
+    store.create_many([sample(f"{prefix}{i}") for i in range(3)], "t")
+    signal.signal(signal.SIGINT, _interrupt._record)
+    _interrupt._pending = True
+    try:
+        seen = []
+        store.for_each(lambda record: seen.append(record["id"]), name_prefix=prefix)
+        assert len(seen) == 3
+        assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    finally:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        _interrupt._pending = False
+
+
+def test_a_store_call_inside_a_callback_keeps_the_outer_deferral(store, prefix):
+    # A callback's own store call must not put the default handler back under the outer call.
+    store.create_many([sample(f"{prefix}{i}") for i in range(2)], "t")
+    handlers = []
+
+    def fn(record):
+        store.for_each(lambda inner: None, name_prefix=prefix)  # deferred too: nested
+        handlers.append(signal.getsignal(signal.SIGINT))
+
+    store.for_each(fn, name_prefix=prefix)
+    assert len(handlers) == 2 and all(h is not signal.default_int_handler for h in handlers)
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler

@@ -23,6 +23,7 @@ from typing import Iterator
 
 _entries = set()  # code objects of the functions ctypes calls back into
 _pending = False  # a SIGINT recorded at a callback's entry; set and read on the main thread
+_active = False  # a deferred() block runs on the main thread
 
 
 def callback_entry(fn):
@@ -47,7 +48,7 @@ def _on_main_thread() -> bool:
 
 def pending() -> bool:
     """Whether a Ctrl-C waits to be raised: a callback seeing it stops its C call."""
-    return _pending and _on_main_thread()
+    return _active and _pending and _on_main_thread()
 
 
 def _swap(handler):
@@ -61,15 +62,22 @@ def _swap(handler):
 @contextlib.contextmanager
 def deferred() -> Iterator[None]:
     """Around a C call that may run Python callbacks on this thread."""
-    global _pending
-    if not _on_main_thread() or signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
-        yield  # signals are handled on the main thread only; else the application's handler
+    global _pending, _active
+    if not _on_main_thread() or _active:
+        yield  # signals are handled on the main thread only; nested, the outer block defers
+        return
+    # _record found installed is ours, left by an interrupt that hit the restoring code of
+    # an earlier call: taken as the default, so that call's leftovers cannot stop this one.
+    if signal.getsignal(signal.SIGINT) not in (signal.default_int_handler, _record):
+        yield  # the application's own handler
         return
     _pending = False
+    _active = True
     try:
         _swap(_record)
         yield
     finally:
+        _active = False
         # First thing, and unconditionally: an interrupt raised in here must not leave
         # _record installed.
         previous = _swap(signal.default_int_handler)
