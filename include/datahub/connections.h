@@ -80,7 +80,8 @@ DHC_API void dhc_string_free(char *s);
 DHC_API dhc_code dhc_error_code(const dhc_error *e);
 /* UTF-8, owned by the error object, valid until dhc_error_free(e). */
 DHC_API const char *dhc_error_message(const dhc_error *e);
-/* The server's five-character SQLSTATE for DHC_DATABASE, else "". Owned by the error. */
+/* The server's five-character SQLSTATE for DHC_DATABASE, "" when the server gave none (a row
+ * a trigger of the table's skipped) and for every other code. Owned by the error. */
 DHC_API const char *dhc_error_sqlstate(const dhc_error *e);
 /* NULL is a no-op. */
 DHC_API void dhc_error_free(dhc_error *e);

@@ -40,24 +40,12 @@ bool still_connected(PGconn* conn, const bool& doomed) {
   return PQstatus(conn) == CONNECTION_OK && !doomed;
 }
 
-// A session given back inside a transaction (a path that forgot to end one, a rollback
-// that failed) would run the next caller's statements in it. A transaction block is rolled
-// back here; a connection still busy with a statement or a COPY cannot be trusted and is
-// reopened. True when the session is idle, outside any transaction.
-bool outside_transaction(PGconn* conn) {
-  switch (PQtransactionStatus(conn)) {
-    case PQTRANS_IDLE:
-      return true;
-    case PQTRANS_INTRANS:
-    case PQTRANS_INERROR: {
-      PGresult* result = PQexec(conn, "ROLLBACK");
-      const bool rolled_back = PQresultStatus(result) == PGRES_COMMAND_OK;
-      PQclear(result);
-      return rolled_back && PQtransactionStatus(conn) == PQTRANS_IDLE;
-    }
-    default:  // PQTRANS_ACTIVE, PQTRANS_UNKNOWN
-      return false;
-  }
+// Ends the transaction block a session was given back in; true when it is idle after.
+bool roll_back(PGconn* conn) {
+  PGresult* result = PQexec(conn, "ROLLBACK");
+  const bool rolled_back = PQresultStatus(result) == PGRES_COMMAND_OK;
+  PQclear(result);
+  return rolled_back && PQtransactionStatus(conn) == PQTRANS_IDLE;
 }
 
 // The session this thread gave back last, as a hint followed only when `pool` is the
@@ -183,11 +171,24 @@ void SessionPool::give_back(std::size_t position) {
 void SessionPool::ensure_connected(std::size_t position) {
   soci::session& session = *sessions_[position];
   PGconn* conn = connection_of(session);
-  const bool connected = still_connected(conn, doomed_[position]);
-  if (connected && outside_transaction(conn)) return;
-  log_(LogLevel::warning, "database session " + std::to_string(position) +
-                              (connected ? " was left inside a statement; reconnecting"
-                                         : " lost its connection; reconnecting"));
+  const std::string name = "database session " + std::to_string(position);
+  // A session given back inside a transaction (a path that forgot to end one, a rollback
+  // that failed) would run the next caller's statements in it: the block is rolled back. A
+  // connection still inside a statement or a COPY cannot be trusted and is reopened. Each
+  // is a defect of the caller's path, so it is logged.
+  std::string why = " lost its connection; reconnecting";
+  if (still_connected(conn, doomed_[position])) {
+    const PGTransactionStatusType state = PQtransactionStatus(conn);
+    if (state == PQTRANS_IDLE) return;
+    if (state == PQTRANS_INTRANS || state == PQTRANS_INERROR) {
+      log_(LogLevel::warning, name + " was given back inside a transaction; rolling it back");
+      if (roll_back(conn)) return;
+      why = " could not roll back; reconnecting";
+    } else {
+      why = " was given back inside a statement; reconnecting";
+    }
+  }
+  log_(LogLevel::warning, name + why);
   try {
     // SOCI's reconnect() reopens with the original parameters; if it throws, the
     // session has no backend, and the next lease of it tries again.

@@ -14,6 +14,7 @@
 #include <cstdlib>
 #include <future>
 #include <thread>
+#include <vector>
 
 namespace {
 
@@ -133,7 +134,10 @@ PGTransactionStatusType transaction_status(const SessionPool::Lease& lease) {
 }  // namespace
 
 TEST_CASE("a session given back inside a transaction is leased again outside it") {
-  SessionPool pool = make_pool(1);
+  std::vector<std::string> logged;  // each is a defect of the path that gave it back: logged
+  SessionPool pool(database(), 1, 5s, 1s, datahub::store::Log([&logged](datahub::LogLevel, const std::string& message) {
+                     logged.push_back(message);
+                   }));
   SUBCASE("an open transaction is rolled back, and what it wrote with it") {
     {
       auto lease = pool.lease();
@@ -147,6 +151,7 @@ TEST_CASE("a session given back inside a transaction is leased again outside it"
     int rows = -1;
     lease.session() << "SELECT count(*) FROM left_open", soci::into(rows);
     CHECK(rows == 0);  // the same backend (the temp table is there), the insert undone
+    CHECK(logged == std::vector<std::string>{"database session 0 was given back inside a transaction; rolling it back"});
   }
   SUBCASE("a failed transaction is rolled back") {
     {
@@ -176,6 +181,8 @@ TEST_CASE("a session given back inside a transaction is leased again outside it"
     int pid_after = 0;
     lease.session() << "SELECT pg_backend_pid()", soci::into(pid_after);
     CHECK(pid_after != pid_before);
+    REQUIRE(!logged.empty());
+    CHECK(logged.front() == "database session 0 was given back inside a statement; reconnecting");
   }
 }
 
