@@ -6,6 +6,7 @@ import shutil
 import subprocess
 import sys
 import time
+import traceback
 
 # Spaces, both quotes, a backslash, '@', ':' and '/': breaks naive conninfo strings and URIs.
 HOSTILE_PASSWORD = 's3 cr\'et "pw" \\ me@host:5432/db'
@@ -75,3 +76,32 @@ class Dhconn:
         if expect is not None and result.code != expect:
             raise AssertionError("expected exit %d: %r" % (expect, result))
         return result
+
+
+def run_suite(cli, tests, secrets, after=None):
+    """Runs each test from an empty table, reports every failure (not only the first), then
+    checks that no output held one of `secrets`. `after` runs last, whatever happened.
+    Returns the exit status."""
+    failed = 0
+    try:
+        for test in tests:
+            sql("DELETE FROM database_connections")  # each test starts from an empty table
+            try:
+                test(cli)
+                print("ok   " + test.__name__)
+            except Exception:
+                failed += 1
+                print("FAIL " + test.__name__)
+                traceback.print_exc()
+        leaks = [args for args, text in cli.outputs if any(secret in text for secret in secrets)]
+        if leaks:
+            failed += 1
+            print("FAIL a secret appeared in: %r" % leaks)
+        else:
+            print("ok   no secret in %d outputs" % len(cli.outputs))
+    finally:
+        sql("DELETE FROM database_connections")
+        if after:
+            after()
+    print("%d of %d failed" % (failed, len(tests) + 1))
+    return 1 if failed else 0

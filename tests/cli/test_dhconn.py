@@ -10,7 +10,6 @@ import socket
 import subprocess
 import sys
 import tempfile
-import traceback
 
 import harness
 from harness import HOSTILE_PASSWORD, ROLE, sql
@@ -355,28 +354,8 @@ def main():
     tests = [test_help_everywhere, test_usage_errors, test_migrate, test_add_get_delete, test_list, test_update,
              test_test_command, test_wrong_key_and_down_database, test_keys, test_export_import,
              test_output_failures, test_export_file_is_never_redirected, test_empty_secrets, test_control_characters_never_reach_the_terminal]
-    failed = 0
-    try:
-        for test in tests:
-            sql("DELETE FROM database_connections")  # each test starts from an empty table
-            try:
-                test(cli)
-                print("ok   " + test.__name__)
-            except Exception:  # report every failing test, not only the first
-                failed += 1
-                print("FAIL " + test.__name__)
-                traceback.print_exc()
-        leaks = [args for args, text in cli.outputs if HOSTILE_PASSWORD in text or "s3 cr'et" in text]
-        if leaks:
-            failed += 1
-            print("FAIL the password appeared without --reveal in: %r" % leaks)
-        else:
-            print("ok   no password in %d outputs without --reveal" % len(cli.outputs))
-    finally:
-        sql("DELETE FROM database_connections")
-        cli.run("migrate")  # leave the schema complete for the other suites
-    print("%d of %d failed" % (failed, len(tests) + 1))
-    return 1 if failed else 0
+    # The schema is left complete for the other suites.
+    return harness.run_suite(cli, tests, [HOSTILE_PASSWORD, "s3 cr'et"], after=lambda: cli.run("migrate"))
 
 
 if __name__ == "__main__":

@@ -10,7 +10,6 @@ import resource
 import subprocess
 import sys
 import tempfile
-import traceback
 
 import harness
 from harness import sql
@@ -205,27 +204,7 @@ def main():
     tests = [test_numbers_are_decimal, test_empty_values_are_refused, test_import_of_a_directory,
              test_secret_input_is_bounded, test_passphrase_file_line_ends, test_secret_flag_values_are_not_echoed,
              test_secret_after_a_flag_is_not_echoed, test_import_file_frees_no_password_unwiped]
-    failed = 0
-    try:
-        for test in tests:
-            sql("DELETE FROM database_connections")  # each test starts from an empty table
-            try:
-                test(cli)
-                print("ok   " + test.__name__)
-            except Exception:  # report every failing test, not only the first
-                failed += 1
-                print("FAIL " + test.__name__)
-                traceback.print_exc()
-        leaks = [args for args, text in cli.outputs if SECRET in text or PASSPHRASE in text]
-        if leaks:
-            failed += 1
-            print("FAIL a secret appeared in: %r" % leaks)
-        else:
-            print("ok   no secret in %d outputs" % len(cli.outputs))
-    finally:
-        sql("DELETE FROM database_connections")
-    print("%d of %d failed" % (failed, len(tests) + 1))
-    return 1 if failed else 0
+    return harness.run_suite(cli, tests, [SECRET, PASSPHRASE])
 
 
 if __name__ == "__main__":
