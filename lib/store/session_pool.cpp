@@ -171,24 +171,24 @@ void SessionPool::give_back(std::size_t position) {
 void SessionPool::ensure_connected(std::size_t position) {
   soci::session& session = *sessions_[position];
   PGconn* conn = connection_of(session);
-  const std::string name = "database session " + std::to_string(position);
   // A session given back inside a transaction (a path that forgot to end one, a rollback
   // that failed) would run the next caller's statements in it: the block is rolled back. A
   // connection still inside a statement or a COPY cannot be trusted and is reopened. Each
   // is a defect of the caller's path, so it is logged.
-  std::string why = " lost its connection; reconnecting";
+  const char* why = " lost its connection; reconnecting";
   if (still_connected(conn, doomed_[position])) {
     const PGTransactionStatusType state = PQtransactionStatus(conn);
-    if (state == PQTRANS_IDLE) return;
+    if (state == PQTRANS_IDLE) return;  // the usual case: nothing built, nothing logged
     if (state == PQTRANS_INTRANS || state == PQTRANS_INERROR) {
-      log_(LogLevel::warning, name + " was given back inside a transaction; rolling it back");
+      log_(LogLevel::warning,
+           "database session " + std::to_string(position) + " was given back inside a transaction; rolling it back");
       if (roll_back(conn)) return;
       why = " could not roll back; reconnecting";
     } else {
       why = " was given back inside a statement; reconnecting";
     }
   }
-  log_(LogLevel::warning, name + why);
+  log_(LogLevel::warning, "database session " + std::to_string(position) + why);
   try {
     // SOCI's reconnect() reopens with the original parameters; if it throws, the
     // session has no backend, and the next lease of it tries again.
