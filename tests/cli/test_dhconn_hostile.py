@@ -41,12 +41,18 @@ def ids_in_table():
 
 
 def run_raw(cli, args, stdin=None, limit_memory=False):
-    """Runs dhconn with a file or descriptor as stdin; with limit_memory, in 1 GiB of address space
-    (a reader that does not stop fails fast instead of taking the machine's memory)."""
+    """Runs dhconn with a file or descriptor as stdin; with limit_memory, in 1 GiB of memory (a
+    reader that does not stop fails fast instead of taking the machine's). Under AddressSanitizer,
+    which reserves terabytes of address space for its shadow, the bound is its own RSS limit."""
+    env = cli.env
+    sanitized = limit_memory and "ASAN_OPTIONS" in env
+
     def limit():
         resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30))
-    done = subprocess.run([cli.binary, *args], stdin=stdin, capture_output=True, text=True, env=cli.env,
-                          timeout=60, preexec_fn=limit if limit_memory else None)
+    if sanitized:
+        env = {**env, "ASAN_OPTIONS": env["ASAN_OPTIONS"] + ":hard_rss_limit_mb=1024"}
+    done = subprocess.run([cli.binary, *args], stdin=stdin, capture_output=True, text=True, env=env,
+                          timeout=60, preexec_fn=limit if limit_memory and not sanitized else None)
     result = harness.Result(list(args), done.returncode, done.stdout, done.stderr, 0)
     cli.outputs.append((list(args), result.out + result.err))
     return result
