@@ -1,6 +1,7 @@
 // dhconn export / import: JSON lines, secrets left out or sealed to a passphrase.
 #include "cli_errors.hpp"
 #include "commands.hpp"
+#include "fd_input.hpp"
 #include "secret_input.hpp"
 
 #include <datahub/transfer.hpp>
@@ -11,7 +12,6 @@
 
 #include <cerrno>
 #include <cstring>
-#include <fstream>
 #include <optional>
 #include <iostream>
 #include <sstream>
@@ -101,17 +101,19 @@ int run_import(const Context& context, const ImportFlags& flags) {
   if ((from_stdin ? fstat(STDIN_FILENO, &st) : stat(flags.input.c_str(), &st)) == 0 && S_ISDIR(st.st_mode))
     throw UsageError("cannot read " + (from_stdin ? std::string("standard input") : flags.input) +
                      ": it is a directory");
-  // A hand-written line may hold a password in clear, and the file's bytes pass through
-  // the stream's buffer: give it one that is wiped when freed (declared first, it outlives
-  // the stream). Standard input's buffer is the C library's, never freed.
-  std::vector<char, Botan::secure_allocator<char>> file_buffer(std::size_t{64} << 10);
-  std::ifstream file;
+  int fd = STDIN_FILENO;
   if (!from_stdin) {
-    file.rdbuf()->pubsetbuf(file_buffer.data(), static_cast<std::streamsize>(file_buffer.size()));
-    file.open(flags.input, std::ios::binary);
-    if (!file) throw UsageError("cannot read " + flags.input);
+    fd = ::open(flags.input.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) throw UsageError("cannot read " + flags.input);
   }
-  std::istream& in = from_stdin ? std::cin : file;
+  struct CloseOnExit {
+    int fd;
+    ~CloseOnExit() {
+      if (fd != STDIN_FILENO) ::close(fd);
+    }
+  } close_on_exit{fd};
+  FdInputBuffer buffer(fd);
+  std::istream in(&buffer);
   datahub::ImportOptions options;
   options.dry_run = flags.dry_run;
   // A passphrase given by a flag is read now, before the import can lock the table; a

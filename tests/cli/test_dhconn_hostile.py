@@ -110,6 +110,20 @@ def test_import_of_a_directory(cli):
     assert ids_in_table() == ""
 
 
+def test_import_read_error_is_not_the_end(cli):
+    # Standard input that cannot be read (here opened for writing only: read(2) says EBADF)
+    # looked like an empty file: "imported 0 connection(s)", exit 0.
+    with tempfile.NamedTemporaryFile() as f:
+        fd = os.open(f.name, os.O_WRONLY)
+        try:
+            result = run_raw(cli, ["import", "-"], stdin=fd)
+        finally:
+            os.close(fd)
+    assert result.code == OTHER and "could not be read" in result.err and result.out == "", result
+    one_clear_line(result)
+    assert ids_in_table() == ""
+
+
 def test_secret_input_is_bounded(cli):
     # /dev/zero (or any wrong, huge file) was read to its end: memory ran out.
     import_records(cli, [1])
@@ -208,8 +222,9 @@ def main():
     cli = harness.Dhconn(sys.argv[1], "cli-k1:" + KEY1)
     cli.run("migrate", expect=OK)
     tests = [test_numbers_are_decimal, test_empty_values_are_refused, test_import_of_a_directory,
-             test_secret_input_is_bounded, test_passphrase_file_line_ends, test_secret_flag_values_are_not_echoed,
-             test_secret_after_a_flag_is_not_echoed, test_import_file_frees_no_password_unwiped]
+             test_import_read_error_is_not_the_end, test_secret_input_is_bounded, test_passphrase_file_line_ends,
+             test_secret_flag_values_are_not_echoed, test_secret_after_a_flag_is_not_echoed,
+             test_import_file_frees_no_password_unwiped]
     return harness.run_suite(cli, tests, [SECRET, PASSPHRASE])
 
 
