@@ -53,7 +53,7 @@ func (s *Store) CreateMany(cs []NewConnection, actor string) ([]Connection, erro
 		return nil, err
 	}
 	defer C.free(unsafe.Pointer(cactor))
-	cbody := C.CString(string(body))
+	cbody := cSecret(body)
 	defer freeSecret(cbody, len(body))
 	var out struct {
 		Items []Connection `json:"items"`
@@ -88,7 +88,7 @@ func (s *Store) ForEach(q Query, secrets Secrets, fn func(*Connection) error) er
 	if err != nil {
 		return invalid("query", err.Error())
 	}
-	cbody := C.CString(string(body))
+	cbody := cSecret(body)
 	defer C.free(unsafe.Pointer(cbody))
 	visit := func(text []byte) (bool, error) {
 		var c Connection

@@ -74,7 +74,7 @@ func (s *Store) Create(c NewConnection, actor string) (*Connection, error) {
 		return nil, err
 	}
 	defer C.free(unsafe.Pointer(cactor))
-	cbody := C.CString(string(body))
+	cbody := cSecret(body)
 	defer freeSecret(cbody, len(body))
 	var out Connection
 	err = s.jsonCall(&out, func(h *C.dhc_store, res **C.char, e **C.dhc_error) C.dhc_code {
@@ -120,7 +120,7 @@ func (s *Store) List(q Query, secrets Secrets) (*Page, error) {
 	if err != nil {
 		return nil, invalid("query", err.Error())
 	}
-	cbody := C.CString(string(body))
+	cbody := cSecret(body)
 	defer C.free(unsafe.Pointer(cbody))
 	var out Page
 	err = s.jsonCall(&out, func(h *C.dhc_store, res **C.char, e **C.dhc_error) C.dhc_code {
@@ -154,7 +154,7 @@ func (s *Store) update(id int64, p Patch, actor string, body map[string]any) (*C
 		return nil, err
 	}
 	defer C.free(unsafe.Pointer(cactor))
-	ctext := C.CString(string(text))
+	ctext := cSecret(text)
 	defer freeSecret(ctext, len(text))
 	var out Connection
 	err = s.jsonCall(&out, func(h *C.dhc_store, res **C.char, e **C.dhc_error) C.dhc_code {

@@ -17,6 +17,7 @@ package connections
 #cgo LDFLAGS: -ldatahub_connections
 #include <datahub/connections.h>
 #include <stdlib.h>
+#include <string.h>
 */
 import "C"
 
@@ -250,6 +251,17 @@ func checkNUL(field, s string) error {
 	return nil
 }
 
+// cSecret copies JSON that may hold a password into C memory, NUL-terminated, without the
+// Go string C.CString would need (a Go string cannot be wiped). Free it with freeSecret.
+// json.Marshal escapes NUL, so the text has none inside.
+func cSecret(b []byte) *C.char {
+	p := C.malloc(C.size_t(len(b) + 1))
+	dst := unsafe.Slice((*byte)(p), len(b)+1)
+	copy(dst, b)
+	dst[len(b)] = 0
+	return (*C.char)(p)
+}
+
 // freeSecret wipes then frees a C copy of text that may hold a password.
 func freeSecret(p *C.char, n int) {
 	b := unsafe.Slice((*byte)(unsafe.Pointer(p)), n)
@@ -259,11 +271,13 @@ func freeSecret(p *C.char, n int) {
 	C.free(unsafe.Pointer(p))
 }
 
-// takeJSON decodes and frees (wiping) a string the library returned.
+// takeJSON decodes and frees (wiping) a string the library returned. The text goes through
+// one Go copy, wiped after decoding (a Go string could not be).
 func takeJSON(out *C.char, v any) error {
-	text := C.GoString(out)
+	text := C.GoBytes(unsafe.Pointer(out), C.int(C.strlen(out)))
 	C.dhc_string_free(out)
-	if err := json.Unmarshal([]byte(text), v); err != nil {
+	defer wipe(text)
+	if err := json.Unmarshal(text, v); err != nil {
 		return &Error{Code: Internal, Message: "decoding the library's JSON: " + err.Error()}
 	}
 	return nil
