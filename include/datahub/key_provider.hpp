@@ -25,13 +25,16 @@ class DATAHUB_API KeyProvider {
   virtual ~KeyProvider();
 
   // The id new records are sealed under. Ids are opaque labels, never derived from keys.
+  // Writes, census and rotate need it; reads do not (a failure makes a record not stale).
   virtual std::string primary_key_id() const = 0;
 
   // Encrypts `dek` under key `key_id`, bound to `aad`. Throws KeyUnavailable.
   virtual Bytes wrap(const std::string& key_id, const SecretBytes& dek, const Bytes& aad) const = 0;
 
   // Reverses wrap(). Throws KeyUnavailable when the key is unknown or unusable, and
-  // Integrity when `edk` or `aad` was altered.
+  // Integrity when `edk` or `aad` was altered. A result that is not 32 bytes is taken as
+  // the provider failing (KeyUnavailable). A rotation unwraps each new wrap() result
+  // before writing it, so a wrap that does not round-trip never replaces a row's key.
   virtual SecretBytes unwrap(const std::string& key_id, const Bytes& edk, const Bytes& aad) const = 0;
 };
 

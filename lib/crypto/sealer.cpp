@@ -6,6 +6,7 @@
 #include <datahub/error.hpp>
 
 #include <botan/kdf.h>
+#include <botan/mem_ops.h>
 #include <botan/system_rng.h>
 
 #include <new>
@@ -72,8 +73,13 @@ Bytes wrap_dek(const KeyProvider& keys, const std::string& kid, const SecretByte
   return edk;
 }
 
+// A provider's unwrap(). A data key of another length is the provider's fault, not the
+// row's (an altered edk fails the provider's own check): KeyUnavailable, and a rotation
+// leaves the row as it was instead of wrapping the wrong bytes over its only copy.
 SecretBytes unwrap_dek(const KeyProvider& keys, const std::string& kid, const Bytes& edk) {
-  return provider_call("unwrap", [&] { return keys.unwrap(kid, edk, dek_associated_data(kid)); });
+  SecretBytes dek = provider_call("unwrap", [&] { return keys.unwrap(kid, edk, dek_associated_data(kid)); });
+  if (dek.size() != kDekBytes) throw KeyUnavailable("the key provider's unwrap returned a data key of the wrong length");
+  return dek;
 }
 
 }  // namespace
@@ -132,6 +138,11 @@ Sealer::WrappedKey Sealer::rewrap(const WrappedKey& wrapped) const {
   const SecretBytes dek = unwrap_dek(*keys_, wrapped.kid, wrapped.edk);
   WrappedKey out{checked_primary_key_id(*keys_), {}};
   out.edk = wrap_dek(*keys_, out.kid, dek);
+  // The new edk replaces the row's only copy of its data key: a wrap that does not unwrap
+  // again (a broken KMS adapter) must fail here, not leave a row that never opens.
+  const SecretBytes again = unwrap_dek(*keys_, out.kid, out.edk);
+  if (!Botan::constant_time_compare(again.data(), dek.data(), dek.size()))
+    throw KeyUnavailable("the key provider's wrap did not unwrap to the same data key");
   return out;
 }
 
@@ -150,7 +161,6 @@ SecretBytes Sealer::open(const Envelope& e, std::int64_t row_id) const {
   if (e.nonce.size() != cipher->nonce_length()) throw Integrity("envelope: wrong nonce length");
   const SecretBytes dek = cache_.for_opening(
       e.kid, e.edk, [&] { return unwrap_dek(*keys_, e.kid, e.edk); });
-  if (dek.size() != kDekBytes) throw Integrity("envelope: data key has the wrong length");
   const SecretBytes key = content_key(dek, e, cipher->key_length());
   return cipher->open(key, e.nonce, e.ciphertext, details_associated_data(row_id, e));
 }

@@ -18,7 +18,11 @@ RecordCodec::RecordCodec(std::shared_ptr<const KeyProvider> keys, const std::str
     : sealer_(std::move(keys), cipher_name, cache) {}
 
 std::string RecordCodec::rotate(const std::string& envelope_json, std::int64_t id, bool reencrypt) const {
-  if (reencrypt) return seal(open(envelope_json, id), id);
+  if (reencrypt) {
+    std::string sealed = seal(open(envelope_json, id), id);
+    open(sealed, id);  // it replaces the row's only copy: it must open (the provider's wrap included)
+    return sealed;
+  }
   return crypto::to_json(sealer_.rewrap(crypto::parse_envelope(envelope_json)));
 }
 
@@ -61,6 +65,16 @@ std::vector<std::string> redact(Details& details, const std::string& type) {
   return removed;
 }
 
+// A read must not need the primary key id (a KMS whose lookup is down still unwraps):
+// when the provider cannot say, the row is not called stale.
+bool RecordCodec::is_stale(const std::string& kid) const {
+  try {
+    return kid != crypto::primary_key_id(keys());
+  } catch (const Error&) {
+    return false;
+  }
+}
+
 Connection RecordCodec::to_connection(const StoredRow& row, Secrets secrets, bool keep_errors) const {
   Connection c;
   c.id = row.id;
@@ -78,7 +92,7 @@ Connection RecordCodec::to_connection(const StoredRow& row, Secrets secrets, boo
     const crypto::Envelope envelope = crypto::parse_envelope(row.envelope);
     c.key_id = envelope.kid;
     c.alg = envelope.alg;
-    c.stale = envelope.kid != crypto::primary_key_id(keys());
+    c.stale = is_stale(envelope.kid);
     SecretBytes plaintext = sealer_.open(envelope, row.id);
     c.details = model::details_from_secret_json(plaintext);
     if (secrets == Secrets::redact) c.redacted = redact(c.details, c.type);

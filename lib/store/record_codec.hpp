@@ -32,7 +32,9 @@ class RecordCodec {
   Connection to_connection(const StoredRow& row, Secrets secrets, bool keep_errors) const;
 
   // The envelope moved under the primary key: its DEK re-wrapped, or with `reencrypt`
-  // the details opened and sealed afresh (under the store's cipher). Throws like open().
+  // the details opened and sealed afresh (under the store's cipher). The result is
+  // checked to open before it is returned: it replaces the row's only copy. Throws like
+  // open().
   std::string rotate(const std::string& envelope_json, std::int64_t id, bool reencrypt) const;
 
   // A stored envelope's "kid" and "edk" (as text, "edk" in base64) moved under the primary
@@ -50,6 +52,8 @@ class RecordCodec {
   const std::string& cipher_name() const noexcept { return sealer_.cipher_name(); }
 
  private:
+  bool is_stale(const std::string& kid) const;
+
   crypto::Sealer sealer_;
 };
 

@@ -315,3 +315,95 @@ TEST_CASE("a provider that throws its own exception now and then is a failing pr
   CHECK(store->rotate().rewritten == 1);  // rerun, as documented
   CHECK(store->verify().failed.empty());
 }
+
+namespace {
+
+// A broken KMS adapter: wrap() under `bad_kid` returns bytes that unwrap to nothing useful,
+// or unwrap() returns a data key of the wrong length.
+class BrokenProvider : public ForwardingProvider {
+ public:
+  using ForwardingProvider::ForwardingProvider;
+  datahub::Bytes wrap(const std::string& kid, const datahub::SecretBytes& dek, const datahub::Bytes& aad) const override {
+    datahub::Bytes edk = ForwardingProvider::wrap(kid, dek, aad);
+    if (garbage_wrap && kid == bad_kid) edk.back() ^= 1;  // unwrap now fails its tag check
+    return edk;
+  }
+  datahub::SecretBytes unwrap(const std::string& kid, const datahub::Bytes& edk, const datahub::Bytes& aad) const override {
+    datahub::SecretBytes dek = ForwardingProvider::unwrap(kid, edk, aad);
+    if (long_unwrap) dek.resize(59, 0x41);
+    return dek;
+  }
+  std::string bad_kid = "k2";
+  std::atomic<bool> garbage_wrap{false}, long_unwrap{false};
+};
+
+}  // namespace
+
+TEST_CASE("a rotation never replaces a row's data key with one that does not open") {
+  // Found from a ctypes client: an unwrap() returning 59 bytes made rotate() wrap them
+  // under the new key over the row's only copy, reporting it rewritten; the row never
+  // opened again. A wrap() whose result does not unwrap did the same.
+  test::clear_table();
+  const std::int64_t id = test::open_store(test::keyring("k1", {"k1"}))->create(test::sample("broken kms"), "t").id;
+  const std::string edk_before = stored_edk(id);
+  auto broken = std::make_shared<BrokenProvider>(test::keyring("k2", {"k1", "k2"}));
+  auto store = test::open_store(broken);
+
+  SUBCASE("unwrap returns a data key of the wrong length") {
+    broken->long_unwrap = true;
+    CHECK_THROWS_AS(store->get(id), datahub::KeyUnavailable);  // the provider's fault, not the row's
+    for (bool reencrypt : {false, true}) {
+      datahub::RotateOptions options;
+      options.reencrypt = reencrypt;
+      const auto report = store->rotate(options);
+      CHECK(report.failed == 1);
+      CHECK(report.rewritten == 0);
+    }
+  }
+  SUBCASE("wrap returns bytes that do not unwrap") {
+    broken->garbage_wrap = true;
+    for (bool reencrypt : {false, true}) {
+      datahub::RotateOptions options;
+      options.reencrypt = reencrypt;
+      const auto report = store->rotate(options);
+      CHECK(report.failed == 1);
+      CHECK(report.rewritten == 0);
+    }
+  }
+  CHECK(stored_kid(id) == "k1");
+  CHECK(stored_edk(id) == edk_before);
+  broken->long_unwrap = false;
+  broken->garbage_wrap = false;
+  const auto opened = store->get(id, datahub::Secrets::reveal);
+  REQUIRE(opened.details.find_string("password") != nullptr);
+  CHECK(*opened.details.find_string("password") == *test::sample("x").details.find_string("password"));
+  CHECK(store->rotate().rewritten == 1);  // the provider fixed, the row moves
+  CHECK(store->verify().failed.empty());
+}
+
+TEST_CASE("reads do not need the provider's primary key id") {
+  // A KMS whose primary-key lookup is down still unwraps: get and list work, the row not
+  // called stale; writes, which need the primary, fail with KeyUnavailable.
+  class NoPrimary : public ForwardingProvider {
+   public:
+    using ForwardingProvider::ForwardingProvider;
+    std::string primary_key_id() const override {
+      if (down) throw datahub::KeyUnavailable("kms: primary lookup down");
+      return ForwardingProvider::primary_key_id();
+    }
+    std::atomic<bool> down{false};
+  };
+  test::clear_table();
+  auto provider = std::make_shared<NoPrimary>(test::keyring("k1", {"k1"}));
+  auto store = test::open_store(provider);
+  const auto created = store->create(test::sample("no primary"), "t");
+  provider->down = true;
+  datahub::Connection got;
+  CHECK_NOTHROW(got = store->get(created.id));
+  CHECK_FALSE(got.stale);
+  CHECK(got.key_id == "k1");
+  const auto page = store->list({});
+  REQUIRE(page.items.size() == 1);
+  CHECK_FALSE(page.items[0].error);
+  CHECK_THROWS_AS(store->create(test::sample("refused"), "t"), datahub::KeyUnavailable);
+}
