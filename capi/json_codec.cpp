@@ -33,8 +33,10 @@ void read_details(const Value& v, datahub::Details& details, std::vector<std::st
     } else if (it->value.IsNull() && removed != nullptr) {
       removed->push_back(name);
     } else {
-      throw datahub::InvalidArgument(sub, removed ? "must be a string, an integer or null"
-                                                  : "must be a string or an integer");
+      // A number that is not an int64 (5432.0, 2^64) is named as such: "string or integer" misleads.
+      throw datahub::InvalidArgument(sub, it->value.IsNumber() ? "must be an integer in the signed 64-bit range"
+                                          : removed            ? "must be a string, an integer or null"
+                                                               : "must be a string or an integer");
     }
   }
 }

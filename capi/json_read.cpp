@@ -39,7 +39,13 @@ void check_object(const Value& v, const std::string& field, std::initializer_lis
     std::string_view name(it->name.GetString(), it->name.GetStringLength());
     bool known = false;
     for (const char* a : allowed) known = known || name == a;
-    if (!known) throw datahub::InvalidArgument(field, "unknown field " + member_name(it, position, names));
+    if (known) continue;
+    std::string message = "unknown field " + member_name(it, position, names);
+    if (names == MemberNames::by_position) {  // the name is not shown: say what is allowed
+      message += "; allowed:";
+      for (const char* a : allowed) message += std::string(" \"") + a + '"';
+    }
+    throw datahub::InvalidArgument(field, message);
   }
 }
 

@@ -1,10 +1,11 @@
 // Wiping allocator and strict parsing for the C ABI's JSON.
 #include "secure_json.hpp"
 
+#include "model/json_parse_error.hpp"
+
 #include <datahub/error.hpp>
 
 #include <botan/mem_ops.h>
-#include <rapidjson/error/en.h>
 
 #include <cstdlib>
 #include <cstring>
@@ -59,7 +60,7 @@ void parse_strict(Document& doc, const char* json, const char* what) {
   if (doc.HasParseError()) {
     throw datahub::InvalidArgument(
         what, std::string("invalid JSON at offset ") + std::to_string(doc.GetErrorOffset()) +
-                  ": " + rapidjson::GetParseError_En(doc.GetParseError()));
+                  ": " + datahub::model::json_parse_error_text(doc.GetParseError(), doc.GetErrorOffset(), json));
   }
 }
 

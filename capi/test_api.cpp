@@ -22,7 +22,11 @@ datahub::TestOptions parse_test_options(const char* json) {
   dhc_capi::parse_strict(doc, json, "options_json");
   dhc_capi::check_object(doc, "options_json", {"timeout_ms"});
   if (const auto* v = dhc_capi::member(doc, "timeout_ms")) {
-    options.timeout = std::chrono::milliseconds(dhc_capi::as_int64(*v, "timeout_ms"));
+    const std::int64_t ms = dhc_capi::as_int64(*v, "timeout_ms");
+    // Checked here too, so the message names the field the caller wrote.
+    if (ms < datahub::TestOptions::kMinTimeout.count() || ms > datahub::TestOptions::kMaxTimeout.count())
+      throw datahub::InvalidArgument("timeout_ms", "must be from 100 to 3600000");
+    options.timeout = std::chrono::milliseconds(ms);
   }
   return options;
 }

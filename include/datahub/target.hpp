@@ -41,6 +41,9 @@ struct TestOptions {
   // The whole attempt (every address of the host) must finish within this; 100 ms to 1 h.
   // Also passed to libpq as connect_timeout (rounded up to whole seconds, at least 2).
   std::chrono::milliseconds timeout{10000};
+
+  static constexpr std::chrono::milliseconds kMinTimeout{100};
+  static constexpr std::chrono::milliseconds kMaxTimeout{3600000};
 };
 
 // The outcome of one connection attempt. A failure of the *target* is reported here, not

@@ -1,4 +1,5 @@
 #include "model/details_json.hpp"
+#include "model/json_parse_error.hpp"
 #include "model/record_json.hpp"
 #include "model/stack_json_document.hpp"
 #include "model/text.hpp"
@@ -6,7 +7,6 @@
 #include <datahub/error.hpp>
 
 #include <botan/mem_ops.h>
-#include <rapidjson/error/en.h>
 #include <rapidjson/writer.h>
 
 #include <algorithm>
@@ -70,7 +70,8 @@ Details Details::from_json(std::string_view json) {
   doc.Parse<rapidjson::kParseValidateEncodingFlag | rapidjson::kParseIterativeFlag>(json.data(), json.size());
   if (doc.HasParseError()) {
     throw InvalidArgument("connection_details",
-                          std::string("malformed JSON: ") + rapidjson::GetParseError_En(doc.GetParseError()));
+                          std::string("malformed JSON: ") +
+                              model::json_parse_error_text(doc.GetParseError(), doc.GetErrorOffset(), json));
   }
   return model::details_from_json_value(doc, "connection_details");
 }

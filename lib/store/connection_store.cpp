@@ -32,7 +32,7 @@ const KeyProvider& ConnectionStore::keys() const noexcept { return *impl_->optio
 Connection ConnectionStore::create(const NewConnection& input, std::string_view actor) {
   model::check_name(input.name);
   if (input.description) model::check_description(*input.description);
-  model::check_actor(actor, "created_by");
+  model::check_actor(actor, "actor");
   const ConnectionType& type = connection_type(input.type);
   const Details details = type.validate(input.details);
   std::string tags = store::tags_to_json(model::normalize_tags(input.tags));

@@ -62,7 +62,7 @@ void append_row(std::string& out, long long id, const Prepared& p, const std::st
 
 std::vector<Connection> ConnectionStore::create_many(const std::vector<NewConnection>& inputs,
                                                      std::string_view actor) {
-  model::check_actor(actor, "created_by");
+  model::check_actor(actor, "actor");
   std::vector<Prepared> prepared;
   prepared.reserve(inputs.size());
   for (std::size_t i = 0; i < inputs.size(); ++i) prepared.push_back(prepare(inputs[i], i));

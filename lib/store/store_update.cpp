@@ -34,7 +34,7 @@ Details merge_details(Details current, const ConnectionPatch& patch, const Conne
 Connection ConnectionStore::Impl::update(std::int64_t id, const ConnectionPatch& patch,
                                          std::string_view actor, const Timestamp* expected) {
   require_possible_id(id);
-  model::check_actor(actor, "updated_by");
+  model::check_actor(actor, "actor");
   if (patch.name) model::check_name(*patch.name);
   if (patch.description && *patch.description) model::check_description(**patch.description);
   std::optional<std::string> tags_json;

@@ -22,7 +22,7 @@ constexpr const char* kFallbackApplicationName = "datahub-connection-test";
 constexpr const char* kNoPasswordFile = "/dev/null/no-password-file";
 
 void check_options(const TestOptions& options) {
-  if (options.timeout < std::chrono::milliseconds(100) || options.timeout > std::chrono::hours(1))
+  if (options.timeout < TestOptions::kMinTimeout || options.timeout > TestOptions::kMaxTimeout)
     throw InvalidArgument("timeout", "must be 100 ms to 1 hour");
 }
 

@@ -169,6 +169,7 @@ static void bad_calls(dhc_store *store, int64_t id, const char *updated_at) {
                DHC_INVALID_ARGUMENT);
   update_fails(store, id, "{\"nme\":\"" PREFIX "r\",\"force\":true}", DHC_INVALID_ARGUMENT);
   update_fails(store, id, "{\"description\":5,\"force\":true}", DHC_INVALID_ARGUMENT);
+  update_fails(store, id, "{\"tags\":null,\"force\":true}", DHC_INVALID_ARGUMENT); /* [] clears */
   update_fails(store, id, "{\"connection_details\":{\"port\":\"x\"},\"force\":true}", DHC_INVALID_ARGUMENT);
   update_fails(store, id, "{\"connection_details\":{\"password\":[\"" SECRET "\"]},\"force\":true}",
                DHC_INVALID_ARGUMENT);
@@ -204,6 +205,45 @@ static void bad_calls(dhc_store *store, int64_t id, const char *updated_at) {
   list_fails(store, "{\"order\":\"name\"}");
   list_fails(store, "{} {}");
   list_fails(store, "{\"name_prefix\":\"\xfe\"}");
+}
+
+/* The message names the field as the caller wrote it (the parameter, the JSON member). */
+static void names_field(dhc_code rc, dhc_error **err, const char *want) {
+  const char *message = dhc_error_message(*err);
+  if (rc != DHC_INVALID_ARGUMENT || strncmp(message, want, strlen(want)) != 0) {
+    fprintf(stderr, "got %d \"%s\", want a message starting \"%s\"\n", (int)rc, message, want);
+    dhc_test_failures++;
+  }
+  dhc_error_free(*err);
+  *err = NULL;
+}
+
+static void messages_name_fields(dhc_store *store, int64_t id) {
+  dhc_error *err = NULL;
+  dhc_store *opened = NULL;
+  char *out = NULL;
+  const char *good = "{\"name\":\"" PREFIX "ok\",\"type\":\"POSTGRESQL\",\"connection_details\":"
+                     GOOD_DETAILS "}";
+  names_field(dhc_connection_create(store, good, "", &out, &err), &err, "actor: ");
+  names_field(dhc_connection_update(store, id, "{\"force\":true}",
+                                    "123456789012345678901234567890123456789012345678901", &out, &err),
+              &err, "actor: ");
+  names_field(dhc_connection_test(store, id, "{\"timeout_ms\":50}", &out, &err), &err, "timeout_ms: ");
+  names_field(dhc_connection_create(store, "{\"name\":\"" PREFIX "x\",\"type\":\"POSTGRESQL\","
+                                    "\"connection_details\":{\"host\":\"db\",\"database\":\"d\","
+                                    "\"username\":\"u\",\"port\":5432.0}}", "tester", &out, &err),
+              &err, "connection_details.port: must be an integer");
+  names_field(dhc_connection_update(store, id, "{\"connection_details\":{\"port\":18446744073709551621},"
+                                    "\"force\":true}", "tester", &out, &err),
+              &err, "connection_details.port: must be an integer");
+  /* A raw control character in a string: RapidJSON's own words were "Invalid escape character". */
+  names_field(dhc_connection_create(store, "{\"name\":\"" PREFIX "tab\there\"}", "tester", &out, &err), &err,
+              "connection_json: invalid JSON at offset 21: Control character in string");
+  /* Inside "keys" a member is named by position (it could be key material), with what is allowed. */
+  names_field(dhc_store_open("{\"database\":\"x\",\"keys\":{\"provider\":\"env\",\"pth\":\"/x\"}}",
+                             &opened, &err),
+              &err, "keys: unknown field (member 2); allowed: \"provider\" \"variable\"");
+  CHECK(opened == NULL && out == NULL);
 }
 
 static void bad_configs(void) {
@@ -284,6 +324,7 @@ int main(void) {
   bad_creates(store);
   bad_calls(store, id, updated_at);
   bad_configs();
+  messages_name_fields(store, id);
   CHECK(dhc_test_count_rows() == before);
 
   CHECK_CODE(DHC_OK, dhc_connection_get(store, id, 0, &out, &err));

@@ -41,8 +41,8 @@ TEST_CASE("create rejects bad input without touching the table") {
   c.name = "bad \xC3\x28 utf8";
   expect_rejected("name", [&] { create(c); });
 
-  expect_rejected("created_by", [&] { create(test::sample("ok"), std::string(51, 'a')); });
-  expect_rejected("created_by", [&] { create(test::sample("ok"), ""); });
+  expect_rejected("actor", [&] { create(test::sample("ok"), std::string(51, 'a')); });
+  expect_rejected("actor", [&] { create(test::sample("ok"), ""); });
 
   c = test::sample("ok");
   c.description = std::string("nul\0inside", 10);
@@ -130,7 +130,7 @@ TEST_CASE("update rejects bad input without touching the row") {
   expect_rejected("connection_details.bogus", [&] { store.update(created.id, p, "tester", created.updated_at); });
   p = {};
   p.name = "fine";
-  expect_rejected("updated_by", [&] { store.update(created.id, p, std::string(51, 'b'), created.updated_at); });
+  expect_rejected("actor", [&] { store.update(created.id, p, std::string(51, 'b'), created.updated_at); });
   CHECK_THROWS_AS(store.update(0, p, "tester", created.updated_at), datahub::NotFound);  // no row can have it
 
   const auto after = store.get(created.id, datahub::Secrets::reveal);
