@@ -15,9 +15,13 @@
  *    (char **out_json) are owned by the caller and freed with dhc_string_free(), which wipes
  *    them first since they may hold secrets. On failure *out_json is set to NULL.
  *    An optional member of a new record ("tags") or of a query given as null counts as not
- *    given; in a patch, null means "clear" where the patch says so.
+ *    given; in a patch, null means "clear" where the patch says so and is refused elsewhere;
+ *    in config_json and options_json, null is refused (leave the member out).
  *  - A NULL pointer where a value is required, malformed JSON, invalid UTF-8, an unknown
  *    field or a field of the wrong type gives DHC_INVALID_ARGUMENT and changes nothing.
+ *  - Text arguments (JSON, actor, name) are NUL-terminated: the library cannot see past a
+ *    NUL, so a binding passing bytes with one inside ("alice\0bob") must refuse them itself.
+ *    Inside JSON, \u0000 is seen and refused.
  *  - No C++ exception ever crosses this boundary; an unexpected one becomes DHC_INTERNAL.
  *  - Error messages name the field or operation that failed and never contain a secret.
  *  - A dhc_store is thread-safe: any number of threads may use one store at once (each call
@@ -80,8 +84,9 @@ DHC_API void dhc_string_free(char *s);
 DHC_API dhc_code dhc_error_code(const dhc_error *e);
 /* UTF-8, owned by the error object, valid until dhc_error_free(e). */
 DHC_API const char *dhc_error_message(const dhc_error *e);
-/* The server's five-character SQLSTATE for DHC_DATABASE, "" when the server gave none (a row
- * a trigger of the table's skipped) and for every other code. Owned by the error. */
+/* The server's five-character SQLSTATE for DHC_DATABASE; "" for every other code, and for
+ * a DHC_DATABASE the server sent none with (a trigger on the table skipped the row). Owned
+ * by the error. */
 DHC_API const char *dhc_error_sqlstate(const dhc_error *e);
 /* NULL is a no-op. */
 DHC_API void dhc_error_free(dhc_error *e);
@@ -93,7 +98,8 @@ DHC_API void dhc_error_free(dhc_error *e);
 /* Opens a store: connects pool_size sessions and sets up the key provider.
  *
  * config_json:
- *   {"database": "<libpq conninfo or URI>",   required
+ *   {"database": "<libpq conninfo or URI>",   required; passed to libpq as is ("" means
+ *                                             libpq's defaults and PG* variables)
  *    "pool_size": 4,                          optional, 1-64
  *    "cipher": "A256GCM",                     optional: "A256GCM" or "XC20P"
  *    "connect_timeout": 10,                   optional, seconds per session
@@ -131,14 +137,18 @@ typedef struct dhc_key_provider {
   unsigned int version; /* DHC_KEY_PROVIDER_VERSION */
   void *user_data;      /* passed to every callback; owned by the provider */
   /* Writes the primary key id (no NUL needed): 1-128 characters of [A-Za-z0-9._:/-], as
-   * every key id. Another id makes every call that asks for the primary (create, update,
-   * census, rotate) fail with DHC_KEY_UNAVAILABLE. */
+   * every key id. Another id, or an error, makes every call that asks for the primary
+   * (create, update, census, rotate) fail with DHC_KEY_UNAVAILABLE; reads do not need it
+   * (they then report "stale": false). */
   int (*primary_key_id)(void *user_data, char *out, size_t out_cap, size_t *out_len);
   /* Encrypts the data key `dek` under key `key_id`, bound to `aad`. */
   int (*wrap)(void *user_data, const char *key_id, const uint8_t *dek, size_t dek_len,
               const uint8_t *aad, size_t aad_len, uint8_t *out, size_t out_cap,
               size_t *out_len);
-  /* Reverses wrap(): writes the data key. The library wipes `out` after use. */
+  /* Reverses wrap(): writes the data key (32 bytes; any other length is the provider
+   * failing: DHC_KEY_UNAVAILABLE). The library wipes `out` after use. A rotation unwraps
+   * what wrap() returned before it writes it, so a wrap that does not round-trip leaves
+   * the row as it was (counted "failed"). */
   int (*unwrap)(void *user_data, const char *key_id, const uint8_t *edk, size_t edk_len,
                 const uint8_t *aad, size_t aad_len, uint8_t *out, size_t out_cap,
                 size_t *out_len);
@@ -149,7 +159,9 @@ typedef struct dhc_key_provider {
 
 /* Opens a store whose keys come from `provider` instead of config "keys" (which must then
  * be absent: giving both is DHC_INVALID_ARGUMENT). The struct is copied; it need not
- * outlive the call, but user_data must live until destroy is called. On success the store
+ * outlive the call, but user_data, and the code its function pointers point to, must stay
+ * valid until destroy is called (with ctypes, keep the CFUNCTYPE objects alive; from Go,
+ * user_data cannot be a Go pointer: pass a runtime/cgo.Handle). On success the store
  * owns user_data (see destroy); on failure the caller still does. Otherwise as
  * dhc_store_open(). */
 DHC_API dhc_code dhc_store_open_with_provider(const char *config_json,
@@ -172,7 +184,8 @@ DHC_API dhc_code dhc_schema_migrate(dhc_store *store, dhc_error **err);
 DHC_API dhc_code dhc_schema_status(dhc_store *store, int *current_version,
                                    int *latest_version, dhc_error **err);
 
-/* The rollback plan's first step: drops the indexes, keeps the table and its rows. */
+/* The rollback plan's first step: drops the indexes, keeps the table and its rows. The
+ * schema version goes back to 1 (the table alone); dhc_schema_migrate builds them again. */
 DHC_API dhc_code dhc_schema_rollback_indexes(dhc_store *store, dhc_error **err);
 
 /* DESTROYS DATA: drops the database_connections table and every row in it. */
@@ -204,29 +217,35 @@ DHC_API dhc_code dhc_connection_create(dhc_store *store, const char *connection_
 DHC_API dhc_code dhc_connection_get(dhc_store *store, int64_t id, uint32_t flags,
                                     char **out_json, dhc_error **err);
 
-/* Every record with exactly this name (names are not unique), by id: {"items": [...]}. */
+/* Every record with exactly this name (names are not unique), by id: {"items": [...]}.
+ * An item whose details cannot be opened comes with "error", as in dhc_connection_list. */
 DHC_API dhc_code dhc_connection_find_by_name(dhc_store *store, const char *name,
                                              uint32_t flags, char **out_json,
                                              dhc_error **err);
 
 /* One page of records, by id. query_json (NULL or "" means {}):
  *   {"type": "...", "tags_all": [...], "tags_any": [...], "name_prefix": "...",
- *    "after_id": 0, "limit": 100}                      all optional; limit 1-1000
+ *    "after_id": 0, "limit": 100}                      all optional; limit 1-1000;
+ *   name_prefix 1-100 characters, matched literally (no LIKE wildcards); tags 1-200
+ *   characters, at most 100 per list
  * *out_json: {"items": [...], "next_after_id": n | null}; pass next_after_id as after_id
  * for the next page. An item whose details cannot be opened has "connection_details": null
- * and "error": {"code": n, "message": "..."} instead of failing the page. */
+ * and "error": {"code": n, "message": "..."} instead of failing the page: check for it
+ * before reading connection_details. */
 DHC_API dhc_code dhc_connection_list(dhc_store *store, const char *query_json, uint32_t flags,
                                      char **out_json, dhc_error **err);
 
 /* Changes a connection. patch_json holds any of
- *   "name", "description" (string, or null to clear), "tags" (replaces them),
+ *   "name", "description" (string, or null to clear), "tags" (replaces them; [] clears,
+ *   null is refused),
  *   "connection_details" (merged field by field: a field set to null is removed, others
  *   replace the stored value, the rest are kept, so a redacted password can stay as is;
  *   a field removed must be one of the type's or one the row holds)
  * and exactly one of
  *   "expected_updated_at": "<updated_at as read>"   DHC_CONFLICT if the row changed since
  *   "force": true                                    last writer wins
- * actor becomes updated_by. *out_json: the updated record, secrets redacted. */
+ * actor becomes updated_by. A patch with no field to change is still a write: updated_at
+ * and updated_by change. *out_json: the updated record, secrets redacted. */
 DHC_API dhc_code dhc_connection_update(dhc_store *store, int64_t id, const char *patch_json,
                                        const char *actor, char **out_json, dhc_error **err);
 
