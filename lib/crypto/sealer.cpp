@@ -82,6 +82,25 @@ SecretBytes unwrap_dek(const KeyProvider& keys, const std::string& kid, const By
   return dek;
 }
 
+// A wrapped key about to be written is the only way back to its DEK: it must unwrap to
+// that DEK again, or the row it goes into never opens. A broken KMS adapter (a wrap that
+// returns garbage, one byte, another key's result, or encrypts the DEK's buffer in place)
+// fails here, as the provider failing (KeyUnavailable, also when its unwrap says Integrity:
+// nothing stored was altered), before anything is written. `unwrap` returns what the
+// provider unwraps the edk to.
+template <class Unwrap>
+void check_unwraps_to(const SecretBytes& dek, Unwrap&& unwrap) {
+  const char* failed = "the key provider's wrap did not unwrap to the same data key";
+  SecretBytes again;
+  try {
+    again = unwrap();
+  } catch (const Integrity&) {
+    throw KeyUnavailable(failed);
+  }
+  if (dek.size() != kDekBytes || !Botan::constant_time_compare(again.data(), dek.data(), kDekBytes))
+    throw KeyUnavailable(failed);
+}
+
 }  // namespace
 
 std::string primary_key_id(const KeyProvider& keys) {
@@ -125,6 +144,13 @@ Envelope Sealer::seal(const SecretBytes& plaintext, std::int64_t row_id) const {
     fresh.dek.resize(kDekBytes);
     Botan::system_rng().randomize(fresh.dek.data(), fresh.dek.size());
     fresh.edk = wrap_dek(*keys_, e.kid, fresh.dek);
+    // Checked once per new DEK (so once per cached DEK with the DEK cache on): without it a
+    // broken wrap made create, update and import report records stored that never open.
+    // The check's unwrap goes through the DEK cache when it is on: a read of the records
+    // sealed under this DEK then needs no unwrap of its own.
+    check_unwraps_to(fresh.dek, [&] {
+      return cache_.for_opening(e.kid, fresh.edk, [&] { return unwrap_dek(*keys_, e.kid, fresh.edk); });
+    });
     return fresh;
   });
   e.edk = sealing.edk;
@@ -140,9 +166,7 @@ Sealer::WrappedKey Sealer::rewrap(const WrappedKey& wrapped) const {
   out.edk = wrap_dek(*keys_, out.kid, dek);
   // The new edk replaces the row's only copy of its data key: a wrap that does not unwrap
   // again (a broken KMS adapter) must fail here, not leave a row that never opens.
-  const SecretBytes again = unwrap_dek(*keys_, out.kid, out.edk);
-  if (!Botan::constant_time_compare(again.data(), dek.data(), dek.size()))
-    throw KeyUnavailable("the key provider's wrap did not unwrap to the same data key");
+  check_unwraps_to(dek, [&] { return unwrap_dek(*keys_, out.kid, out.edk); });
   return out;
 }
 

@@ -113,8 +113,11 @@ def test_a_provider_returning_an_int_is_key_unavailable(database, prefix):
         with pytest.raises(dhc.KeyUnavailableError):
             s.create(sample(prefix + "w"), "t")
         assert s.list(name_prefix=prefix)["items"] == []
-    with open_store(database, ReturnsAnInt(keys, "k-int", "unwrap")) as s:
+    with open_store(database, ReturnsAnInt(keys, "k-int", None)) as s:
         c = s.create(sample(prefix + "u"), "t")
+    with open_store(database, ReturnsAnInt(keys, "k-int", "unwrap")) as s:
+        with pytest.raises(dhc.KeyUnavailableError):  # a write unwraps its new key first
+            s.create(sample(prefix + "v"), "t")
         with pytest.raises(dhc.KeyUnavailableError):  # not a data key of zeros
             s.get(c["id"], reveal=True)
         s.delete(c["id"])

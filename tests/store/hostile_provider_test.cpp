@@ -1,0 +1,115 @@
+// A misbehaving key provider (a buggy or hostile KMS adapter): whatever it returns or
+// throws, the store loses no row, writes none that never opens, and reports no success it
+// did not have.
+#include "store/support.hpp"
+
+#include <datahub/transfer.hpp>
+
+#include <doctest/doctest.h>
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <sstream>
+#include <stdexcept>
+
+namespace {
+
+// Forwards every call to a StaticKeyring; each test provider overrides what it breaks.
+class ForwardingProvider : public datahub::KeyProvider {
+ public:
+  explicit ForwardingProvider(std::shared_ptr<datahub::StaticKeyring> inner) : inner_(std::move(inner)) {}
+  std::string primary_key_id() const override { return inner_->primary_key_id(); }
+  datahub::Bytes wrap(const std::string& kid, const datahub::SecretBytes& dek, const datahub::Bytes& aad) const override {
+    return inner_->wrap(kid, dek, aad);
+  }
+  datahub::SecretBytes unwrap(const std::string& kid, const datahub::Bytes& edk, const datahub::Bytes& aad) const override {
+    return inner_->unwrap(kid, edk, aad);
+  }
+
+ private:
+  std::shared_ptr<datahub::StaticKeyring> inner_;
+};
+
+const std::string kPassword = "Pa55-word-MARKER";  // test::sample's
+
+std::unique_ptr<datahub::ConnectionStore> open_store(std::shared_ptr<const datahub::KeyProvider> keys,
+                                                     bool dek_cache) {
+  datahub::StoreOptions options;
+  options.database = test::database();
+  options.keys = std::move(keys);
+  if (dek_cache) {
+    options.dek_cache.ttl = std::chrono::seconds(60);
+    options.dek_cache.max_uses = 1;  // every seal asks the provider for a new wrapped key
+  }
+  return std::make_unique<datahub::ConnectionStore>(options);
+}
+
+void check_opens(std::int64_t id, const std::string& password = kPassword) {
+  const auto c = test::open_store(test::keyring("k2", {"k1", "k2"}))->get(id, datahub::Secrets::reveal);
+  REQUIRE(c.details.find_string("password") != nullptr);
+  CHECK(*c.details.find_string("password") == password);
+}
+
+}  // namespace
+
+TEST_CASE("a wrap() that does not unwrap again fails the write: no row is written that never opens") {
+  // A broken KMS adapter returns a wrapped key that is not the data key's (1 byte, random
+  // bytes, a flipped bit, or it encrypts the buffer it was given in place). Every write
+  // that seals (create, create_many, update, import) must fail, not report a record it
+  // stored that never opens again.
+  class GarbageWrap : public ForwardingProvider {
+   public:
+    using ForwardingProvider::ForwardingProvider;
+    datahub::Bytes wrap(const std::string& kid, const datahub::SecretBytes& dek, const datahub::Bytes& aad) const override {
+      if (!broken) return ForwardingProvider::wrap(kid, dek, aad);
+      if (how == 0) return datahub::Bytes{0x42};
+      if (how == 1) {
+        datahub::Bytes edk = ForwardingProvider::wrap(kid, dek, aad);
+        edk[edk.size() / 2] ^= 0x01;
+        return edk;
+      }
+      if (how == 2) return datahub::Bytes(60, static_cast<std::uint8_t>(++calls));  // different each call
+      // Wraps, then scribbles over the caller's buffer (a C adapter encrypting in place).
+      datahub::Bytes edk = ForwardingProvider::wrap(kid, dek, aad);
+      auto& writable = const_cast<datahub::SecretBytes&>(dek);
+      for (auto& b : writable) b ^= 0x5a;
+      return edk;
+    }
+    int how = 0;
+    std::atomic<bool> broken{false};
+    mutable std::atomic<int> calls{0};
+  };
+  for (const bool dek_cache : {false, true}) {
+  for (const int how : {0, 1, 2, 3}) {
+  CAPTURE(dek_cache);
+  CAPTURE(how);
+  test::clear_table();
+  auto provider = std::make_shared<GarbageWrap>(test::keyring("k2", {"k1", "k2"}));
+  provider->how = how;
+  auto store = open_store(provider, dek_cache);
+  const auto existing = store->create(test::sample("written before"), "t");
+
+  // An export of the good row, to import through the broken provider.
+  std::stringstream exported;
+  datahub::export_connections(*store, exported);
+
+  provider->broken = true;
+  CHECK_THROWS_AS(store->create(test::sample("never opens"), "t"), datahub::KeyUnavailable);
+  CHECK_THROWS_AS(store->create_many(test::samples("never opens in bulk ", 3), "t"), datahub::KeyUnavailable);
+  datahub::ConnectionPatch p;
+  p.details.set("password", "new-password");
+  CHECK_THROWS_AS(store->force_update(existing.id, p, "t"), datahub::KeyUnavailable);
+  CHECK(test::row_count() == 1);
+  check_opens(existing.id);  // the update changed nothing
+
+  test::clear_table();
+  CHECK_THROWS_AS(datahub::import_connections(*store, exported), datahub::KeyUnavailable);
+  CHECK(test::row_count() == 0);
+
+  provider->broken = false;  // a cached wrapped key from the broken calls would show here
+  const auto later = store->create(test::sample("after the fix"), "t");
+  check_opens(later.id);
+  }
+  }
+}
