@@ -160,9 +160,16 @@ Envelope Sealer::seal(const SecretBytes& plaintext, std::int64_t row_id) const {
   return e;
 }
 
-Sealer::WrappedKey Sealer::rewrap(const WrappedKey& wrapped) const {
-  const SecretBytes dek = unwrap_dek(*keys_, wrapped.kid, wrapped.edk);
-  WrappedKey out{checked_primary_key_id(*keys_), {}};
+Envelope Sealer::rewrap(const Envelope& e, std::int64_t row_id) const {
+  const auto cipher = cipher_for(e);
+  const SecretBytes dek = unwrap_dek(*keys_, e.kid, e.edk);
+  // The DEK must open the row's ciphertext before it is wrapped over the row's only copy:
+  // an unwrap() that returns 32 bytes of another key (an adapter caching by key id, the
+  // wrong KEK behind an id) round-trips under the new key too, and a re-wrap would make
+  // the row's loss permanent. Integrity, as open() says; the row stays as it was.
+  cipher->open(content_key(dek, e, cipher->key_length()), e.nonce, e.ciphertext, details_associated_data(row_id, e));
+  Envelope out = e;
+  out.kid = checked_primary_key_id(*keys_);
   out.edk = wrap_dek(*keys_, out.kid, dek);
   // The new edk replaces the row's only copy of its data key: a wrap that does not unwrap
   // again (a broken KMS adapter) must fail here, not leave a row that never opens.
@@ -170,19 +177,16 @@ Sealer::WrappedKey Sealer::rewrap(const WrappedKey& wrapped) const {
   return out;
 }
 
-Envelope Sealer::rewrap(const Envelope& e) const {
-  WrappedKey moved = rewrap(WrappedKey{e.kid, e.edk});
-  Envelope out = e;
-  out.kid = std::move(moved.kid);
-  out.edk = std::move(moved.edk);
-  return out;
-}
-
-SecretBytes Sealer::open(const Envelope& e, std::int64_t row_id) const {
+std::shared_ptr<const Cipher> Sealer::cipher_for(const Envelope& e) const {
   if (e.v != kEnvelopeVersion) throw Integrity("envelope: unsupported version");
   auto cipher = e.alg == cipher_name_ ? cipher_ : find_cipher(e.alg);
   if (!cipher) throw Integrity("envelope: unknown alg");
   if (e.nonce.size() != cipher->nonce_length()) throw Integrity("envelope: wrong nonce length");
+  return cipher;
+}
+
+SecretBytes Sealer::open(const Envelope& e, std::int64_t row_id) const {
+  const auto cipher = cipher_for(e);
   const SecretBytes dek = cache_.for_opening(
       e.kid, e.edk, [&] { return unwrap_dek(*keys_, e.kid, e.edk); });
   const SecretBytes key = content_key(dek, e, cipher->key_length());

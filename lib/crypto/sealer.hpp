@@ -28,22 +28,19 @@ class Sealer {
   // Throws Integrity (tampered, swapped, unknown alg or v) or KeyUnavailable.
   SecretBytes open(const Envelope& envelope, std::int64_t row_id) const;
 
-  // A DEK wrapped under some key id, and the same DEK wrapped under the primary key.
-  struct WrappedKey {
-    std::string kid;
-    Bytes edk;
-  };
-  // Throws KeyUnavailable, or Integrity when `edk` was altered or was not wrapped under `kid`.
-  WrappedKey rewrap(const WrappedKey& wrapped) const;
-
   // The same envelope with its DEK re-wrapped under the primary key: mid, nonce and
-  // ciphertext are unchanged (the content's associated data does not name the KEK).
-  Envelope rewrap(const Envelope& envelope) const;
+  // ciphertext are unchanged (the content's associated data does not name the KEK). The
+  // unwrapped DEK is checked to open the ciphertext (bound to row `row_id`) first, and the
+  // new wrapped key to unwrap to it again. Throws like open().
+  Envelope rewrap(const Envelope& envelope, std::int64_t row_id) const;
 
   const KeyProvider& keys() const noexcept { return *keys_; }
   const std::string& cipher_name() const noexcept { return cipher_name_; }
 
  private:
+  // The cipher of `envelope`, checked against its "v" and nonce. Throws Integrity.
+  std::shared_ptr<const Cipher> cipher_for(const Envelope& envelope) const;
+
   std::shared_ptr<const KeyProvider> keys_;
   std::shared_ptr<const Cipher> cipher_;
   std::string cipher_name_;

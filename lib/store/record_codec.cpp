@@ -23,17 +23,11 @@ std::string RecordCodec::rotate(const std::string& envelope_json, std::int64_t i
     open(sealed, id);  // it replaces the row's only copy: it must open (the provider's wrap included)
     return sealed;
   }
-  return crypto::to_json(sealer_.rewrap(crypto::parse_envelope(envelope_json)));
+  return crypto::to_json(sealer_.rewrap(crypto::parse_envelope(envelope_json), id));
 }
 
-RecordCodec::MovedKey RecordCodec::rewrap_key(std::string_view version, const std::string& kid,
-                                              std::string_view edk) const {
-  static const std::string supported_version = std::to_string(crypto::kEnvelopeVersion);  // "v" as the server returns it
-  crypto::Sealer::WrappedKey wrapped{kid, {}};
-  if (version != supported_version) throw Integrity("envelope: unsupported version");
-  if (!crypto::is_valid_key_id(kid)) throw Integrity("envelope: malformed kid");
-  if (!crypto::base64_decode_strict(edk, wrapped.edk)) throw Integrity("envelope: malformed edk");
-  crypto::Sealer::WrappedKey moved = sealer_.rewrap(wrapped);
+RecordCodec::MovedKey RecordCodec::rewrap_key(const std::string& envelope_json, std::int64_t id) const {
+  crypto::Envelope moved = sealer_.rewrap(crypto::parse_envelope(envelope_json), id);
   return {std::move(moved.kid), crypto::base64_encode(moved.edk)};
 }
 

@@ -39,14 +39,14 @@ class RecordCodec {
 
   // A stored envelope's "kid" and "edk" (as text, "edk" in base64) moved under the primary
   // key, for a re-wrap that rewrites those two members and leaves the rest as stored.
-  // `version` is the envelope's "v" as text. Throws Integrity (not an envelope v1 key) or
-  // KeyUnavailable. It reads no ciphertext: a row whose other members were altered moves
-  // too, and still fails to open (verify() names it).
+  // Throws Integrity or KeyUnavailable. The whole envelope is parsed and its ciphertext
+  // opened with the unwrapped DEK before that DEK is wrapped again: an unwrap() that gives
+  // a wrong (well-formed) key must not replace the row's only wrapped copy of its own.
   struct MovedKey {
     std::string kid;
     std::string edk;  // base64
   };
-  MovedKey rewrap_key(std::string_view version, const std::string& kid, std::string_view edk) const;
+  MovedKey rewrap_key(const std::string& envelope_json, std::int64_t id) const;
 
   const KeyProvider& keys() const noexcept { return sealer_.keys(); }
   const std::string& cipher_name() const noexcept { return sealer_.cipher_name(); }

@@ -79,8 +79,8 @@ std::vector<SealedRow> read_sealed(const SessionPool::Lease& lease, const std::s
 std::vector<WrappedKeyRow> read_wrapped_keys(const SessionPool::Lease& lease, const std::string& where,
                                              const Params& params, const std::string& operation) {
   return select_rows<WrappedKeyRow>(
-      lease, "id, connection_details->>'v', connection_details->>'kid', connection_details->>'edk'", where, params,
-      operation, [](const PGresult* r, int i) {
+      lease, "id, connection_details->>'kid', connection_details->>'edk', CAST(connection_details AS text)", where,
+      params, operation, [](const PGresult* r, int i) {
         return WrappedKeyRow{integer(r, i, 0), text(r, i, 1), text(r, i, 2), text(r, i, 3)};
       });
 }

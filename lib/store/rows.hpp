@@ -51,11 +51,13 @@ struct SealedRow {
 std::vector<SealedRow> read_sealed(const SessionPool::Lease& lease, const std::string& where,
                                    const Params& params, const std::string& operation);
 
-// A row as a re-wrap sees it: the envelope's "v", "kid" and "edk" members, as text ("" when
-// missing), and nothing else.
+// A row as a re-wrap sees it: the envelope's "kid" and "edk" members as text ("" when
+// missing), which its write compares, and the whole envelope, whose ciphertext checks the
+// unwrapped data key before it is wrapped again.
 struct WrappedKeyRow {
   long long id = 0;
-  std::string v, kid, edk;
+  std::string kid, edk;
+  std::string envelope;
 };
 
 std::vector<WrappedKeyRow> read_wrapped_keys(const SessionPool::Lease& lease, const std::string& where,

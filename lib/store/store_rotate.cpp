@@ -122,7 +122,7 @@ Rewrite rewrite_row(const store::RecordCodec& codec, const SealedRow& row) {
 }
 
 KeyMove rewrite_row(const store::RecordCodec& codec, const WrappedKeyRow& row) {
-  auto moved = codec.rewrap_key(row.v, row.kid, row.edk);
+  auto moved = codec.rewrap_key(row.envelope, row.id);
   return {row.id, row.kid, row.edk, std::move(moved.kid), std::move(moved.edk)};
 }
 

@@ -10,6 +10,8 @@
 #include <atomic>
 #include <chrono>
 #include <functional>
+#include <mutex>
+#include <optional>
 #include <sstream>
 #include <stdexcept>
 
@@ -31,6 +33,8 @@ class ForwardingProvider : public datahub::KeyProvider {
   std::shared_ptr<datahub::StaticKeyring> inner_;
 };
 
+std::string stored_edk(std::int64_t id) { return test::stored(id, "connection_details->>'edk'"); }
+std::string stored_kid(std::int64_t id) { return test::stored(id, "connection_details->>'kid'"); }
 const std::string kPassword = "Pa55-word-MARKER";  // test::sample's
 
 std::unique_ptr<datahub::ConnectionStore> open_store(std::shared_ptr<const datahub::KeyProvider> keys,
@@ -111,5 +115,68 @@ TEST_CASE("a wrap() that does not unwrap again fails the write: no row is writte
   const auto later = store->create(test::sample("after the fix"), "t");
   check_opens(later.id);
   }
+  }
+}
+
+namespace {
+
+// Keeps the first data key it unwrapped under `kid` and returns it for every later unwrap
+// under that id, whatever the wrapped key: an adapter caching by key id alone. Every other
+// row under that id then gets a well-formed 32-byte key that is not its own.
+class CachesByKeyId : public ForwardingProvider {
+ public:
+  using ForwardingProvider::ForwardingProvider;
+  datahub::SecretBytes unwrap(const std::string& kid, const datahub::Bytes& edk, const datahub::Bytes& aad) const override {
+    if (!broken || kid != "k1") return ForwardingProvider::unwrap(kid, edk, aad);
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (!first_) first_ = ForwardingProvider::unwrap(kid, edk, aad);
+    return *first_;
+  }
+  std::atomic<bool> broken{true};
+
+ private:
+  mutable std::mutex mutex_;
+  mutable std::optional<datahub::SecretBytes> first_;
+};
+
+}  // namespace
+
+TEST_CASE("a re-wrap never moves a row whose data key the provider unwrapped wrongly") {
+  // The wrong key has the right length and round-trips through the new key's wrap and
+  // unwrap: only the row's ciphertext can tell it is not the row's. A re-wrap that writes
+  // it over the row's only wrapped copy of its data key loses the row.
+  datahub::RotateOptions options;
+  options.batch_size = 2;
+  SUBCASE("re-wrap") {}
+  SUBCASE("re-wrap, two workers") { options.workers = 2; }
+  SUBCASE("dry run") { options.dry_run = true; }
+  SUBCASE("re-encrypt") { options.reencrypt = true; }
+  for (const bool dek_cache : {false, true}) {
+  CAPTURE(dek_cache);
+  test::clear_table();
+  auto old_store = test::open_store(test::keyring("k1", {"k1"}));
+  std::vector<std::int64_t> ids;
+  for (int i = 0; i < 6; ++i) ids.push_back(old_store->create(test::sample("wrong key " + std::to_string(i)), "t").id);
+  std::vector<std::string> edks;
+  for (auto id : ids) edks.push_back(stored_edk(id));
+
+  auto provider = std::make_shared<CachesByKeyId>(test::keyring("k2", {"k1", "k2"}));
+  auto store = open_store(provider, dek_cache);
+  CHECK_NOTHROW(store->get(ids[0]));  // the first unwrap is right
+  CHECK_THROWS_AS(store->get(ids[1]), datahub::Integrity);  // the AEAD says the key is wrong
+
+  const auto report = store->rotate(options);
+  CHECK(report.scanned == 6);
+  CHECK(report.failed == 5);
+  CHECK(report.rewritten == 1);  // the first row, whose key was right
+  for (std::size_t i = 1; i < ids.size(); ++i) {
+    CHECK(stored_kid(ids[i]) == "k1");
+    CHECK(stored_edk(ids[i]) == edks[i]);
+  }
+  provider->broken = false;
+  auto fixed = test::open_store(provider);
+  CHECK(fixed->rotate().failed == 0);
+  CHECK(fixed->verify().failed.empty());
+  for (auto id : ids) check_opens(id);
   }
 }
