@@ -65,11 +65,19 @@ SecretBytes content_key(const SecretBytes& dek, const Envelope& e, std::size_t l
   return hkdf_sha256(dek, e.mid.data(), e.mid.size(), std::string(kContentKeyLabel) + e.alg, length);
 }
 
+// A wrapped key is a KMS ciphertext of a 32-byte key: a few hundred bytes (an RSA-8192
+// wrap is 1 KiB). The C ABI's callback provider refuses more than this already.
+constexpr std::size_t kMaxWrappedKeyBytes = 64 * 1024;
+
 // A provider's wrap(), refused when it returns nothing: an empty wrapped key would be
-// written as a row that never opens again.
+// written as a row that never opens again. Refused too when it is huge: it is copied into
+// every envelope sealed with it (up to max_uses of them with the DEK cache), into each
+// 1000-row batch of create_many, import and rotate, and into every read; a 64 MiB one made
+// create_many need gigabytes and a rotation's batch exceed the server's limits.
 Bytes wrap_dek(const KeyProvider& keys, const std::string& kid, const SecretBytes& dek) {
   Bytes edk = provider_call("wrap", [&] { return keys.wrap(kid, dek, dek_associated_data(kid)); });
   if (edk.empty()) throw KeyUnavailable("the key provider returned an empty wrapped key");
+  if (edk.size() > kMaxWrappedKeyBytes) throw KeyUnavailable("the key provider returned a wrapped key larger than 64 KiB");
   return edk;
 }
 

@@ -180,3 +180,39 @@ TEST_CASE("a re-wrap never moves a row whose data key the provider unwrapped wro
   for (auto id : ids) check_opens(id);
   }
 }
+
+TEST_CASE("a wrapped key larger than 64 KiB is the provider failing: nothing written, no row moved") {
+  // A wrap() result that does unwrap again, but is 1 MiB: it would be copied into every
+  // envelope, every 1000-row batch of create_many and rotate, and every read.
+  class HugeWrap : public ForwardingProvider {
+   public:
+    using ForwardingProvider::ForwardingProvider;
+    datahub::Bytes wrap(const std::string& kid, const datahub::SecretBytes& dek, const datahub::Bytes& aad) const override {
+      datahub::Bytes edk = ForwardingProvider::wrap(kid, dek, aad);
+      if (huge) edk.resize(edk.size() + (std::size_t{1} << 20), 0);
+      return edk;
+    }
+    datahub::SecretBytes unwrap(const std::string& kid, const datahub::Bytes& edk, const datahub::Bytes& aad) const override {
+      datahub::Bytes trimmed = edk;
+      if (trimmed.size() > (std::size_t{1} << 20)) trimmed.resize(trimmed.size() - (std::size_t{1} << 20));
+      return ForwardingProvider::unwrap(kid, trimmed, aad);
+    }
+    std::atomic<bool> huge{false};
+  };
+  test::clear_table();
+  const auto id = test::open_store(test::keyring("k1", {"k1"}))->create(test::sample("small key"), "t").id;
+  const std::string edk_before = stored_edk(id);
+  auto provider = std::make_shared<HugeWrap>(test::keyring("k2", {"k1", "k2"}));
+  auto store = test::open_store(provider);
+  provider->huge = true;
+  CHECK_THROWS_AS(store->create(test::sample("huge key"), "t"), datahub::KeyUnavailable);
+  CHECK_THROWS_AS(store->create_many(test::samples("huge keys ", 2), "t"), datahub::KeyUnavailable);
+  CHECK(test::row_count() == 1);
+  const auto report = store->rotate();
+  CHECK(report.failed == 1);
+  CHECK(report.rewritten == 0);
+  CHECK(stored_edk(id) == edk_before);
+  provider->huge = false;
+  CHECK(store->rotate().rewritten == 1);
+  check_opens(id);
+}
