@@ -69,6 +69,7 @@ func (s *Store) Create(c NewConnection, actor string) (*Connection, error) {
 	if err != nil {
 		return nil, invalid("connection", err.Error())
 	}
+	defer wipe(body)
 	cactor, err := cText("actor", actor)
 	if err != nil {
 		return nil, err
@@ -149,6 +150,7 @@ func (s *Store) update(id int64, p Patch, actor string, body map[string]any) (*C
 	if err != nil {
 		return nil, invalid("patch", err.Error())
 	}
+	defer wipe(text)
 	cactor, err := cText("actor", actor)
 	if err != nil {
 		return nil, err

@@ -22,6 +22,7 @@ package connections
 import "C"
 
 import (
+	"bytes"
 	"encoding/json"
 	"reflect"
 	"runtime"
@@ -81,11 +82,14 @@ func Open(config any) (*Store, error) {
 
 // open opens the store that st will hold; provider is the KeyProvider's handle, or nil.
 func open(config any, st *storeState, provider *cgo.Handle) (*Store, error) {
-	text, err := configText(config)
+	text, ours, err := configBytes(config)
 	if err != nil {
 		return nil, err
 	}
-	cconfig := C.CString(text)
+	if ours {
+		defer wipe(text) // static keys are key material
+	}
+	cconfig := cSecret(text)
 	defer freeSecret(cconfig, len(text))
 	var h *C.dhc_store
 	var cerr *C.dhc_error
@@ -107,21 +111,29 @@ func open(config any, st *storeState, provider *cgo.Handle) (*Store, error) {
 	return s, nil
 }
 
-func configText(config any) (string, error) {
+// configBytes is the config as JSON bytes, and whether they are a copy of ours (to wipe:
+// a static keyring's keys are in it). No Go string is made of it.
+func configBytes(config any) ([]byte, bool, error) {
 	switch c := config.(type) {
 	case string:
-		return c, checkNUL("config", c)
+		if err := checkNUL("config", c); err != nil {
+			return nil, false, err
+		}
+		return []byte(c), true, nil
 	case []byte:
-		return string(c), checkNUL("config", string(c))
+		if bytes.IndexByte(c, 0) >= 0 {
+			return nil, false, invalid("config", "must not contain NUL characters")
+		}
+		return c, false, nil
 	default:
 		if err := checkConfigStrings(reflect.ValueOf(c), 0); err != nil {
-			return "", err
+			return nil, false, err
 		}
 		b, err := json.Marshal(c)
 		if err != nil {
-			return "", invalid("config", err.Error())
+			return nil, false, invalid("config", err.Error())
 		}
-		return string(b), nil
+		return b, true, nil
 	}
 }
 
@@ -251,6 +263,14 @@ func checkNUL(field, s string) error {
 	return nil
 }
 
+// cBytes copies a NUL-terminated C string of any length (C.GoBytes takes a C.int).
+func cBytes(p *C.char) []byte {
+	n := int(C.strlen(p))
+	b := make([]byte, n)
+	copy(b, unsafe.Slice((*byte)(unsafe.Pointer(p)), n))
+	return b
+}
+
 // cSecret copies JSON that may hold a password into C memory, NUL-terminated, without the
 // Go string C.CString would need (a Go string cannot be wiped). Free it with freeSecret.
 // json.Marshal escapes NUL, so the text has none inside.
@@ -274,7 +294,7 @@ func freeSecret(p *C.char, n int) {
 // takeJSON decodes and frees (wiping) a string the library returned. The text goes through
 // one Go copy, wiped after decoding (a Go string could not be).
 func takeJSON(out *C.char, v any) error {
-	text := C.GoBytes(unsafe.Pointer(out), C.int(C.strlen(out)))
+	text := cBytes(out)
 	C.dhc_string_free(out)
 	defer wipe(text)
 	if err := json.Unmarshal(text, v); err != nil {

@@ -61,7 +61,7 @@ func dhcGoVisitJSON(userData unsafe.Pointer, text *C.char) (rc C.int) {
 		}
 	}()
 	// A byte copy, wiped once decoded: a revealed record holds a password.
-	b := C.GoBytes(unsafe.Pointer(text), C.int(C.strlen(text)))
+	b := cBytes(text)
 	defer wipe(b)
 	goOn, err := v.visit(b)
 	returned = true
