@@ -10,6 +10,7 @@
 #include <botan/system_rng.h>
 
 #include <new>
+#include <string_view>
 
 namespace datahub::crypto {
 namespace {
@@ -18,12 +19,25 @@ namespace {
 // exception type) is the provider failing, KeyUnavailable, like any other provider failure:
 // list() then keeps the page, rotate() counts the row failed, and no foreign exception
 // leaves the C++ API. Out of memory stays what it is.
+//
+// A datahub::Error the provider throws keeps its kind only when the interface gives it one
+// there: KeyUnavailable, and Integrity from unwrap (the wrapped key or its associated data
+// altered). Any other kind is the provider failing too: its NotFound made get() say an
+// existing row was gone, its Conflict made update() and import ask for a retry that could
+// never succeed, its InvalidArgument blamed the caller's input, and its Integrity from
+// wrap() or primary_key_id() said stored data was altered. (The C ABI's callback provider
+// makes the same distinction.)
 template <class Call>
 auto provider_call(const char* operation, Call&& call) -> decltype(call()) {
   try {
     return call();
-  } catch (const Error&) {
+  } catch (const KeyUnavailable&) {
     throw;
+  } catch (const Integrity&) {
+    if (std::string_view(operation) == "unwrap") throw;
+    throw KeyUnavailable(std::string("the key provider failed (") + operation + ")");
+  } catch (const Error&) {
+    throw KeyUnavailable(std::string("the key provider failed (") + operation + ")");
   } catch (const std::bad_alloc&) {
     throw;
   } catch (...) {

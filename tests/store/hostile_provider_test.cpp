@@ -216,3 +216,63 @@ TEST_CASE("a wrapped key larger than 64 KiB is the provider failing: nothing wri
   CHECK(store->rotate().rewritten == 1);
   check_opens(id);
 }
+
+TEST_CASE("a provider that throws another kind of datahub::Error is a failing provider") {
+  // Only KeyUnavailable, and Integrity from unwrap(), mean something from a provider. Its
+  // NotFound must not say an existing row is gone, its Conflict must not ask for a retry,
+  // its InvalidArgument must not blame the caller's input, and its Integrity from wrap()
+  // must not say stored data was altered.
+  class Throws : public ForwardingProvider {
+   public:
+    using ForwardingProvider::ForwardingProvider;
+    std::string primary_key_id() const override {
+      if (in == "primary") raise();
+      return ForwardingProvider::primary_key_id();
+    }
+    datahub::Bytes wrap(const std::string& kid, const datahub::SecretBytes& dek, const datahub::Bytes& aad) const override {
+      if (in == "wrap") raise();
+      return ForwardingProvider::wrap(kid, dek, aad);
+    }
+    datahub::SecretBytes unwrap(const std::string& kid, const datahub::Bytes& edk, const datahub::Bytes& aad) const override {
+      if (in == "unwrap") raise();
+      return ForwardingProvider::unwrap(kid, edk, aad);
+    }
+    void raise() const {
+      if (kind == 0) throw datahub::NotFound("kms: key not found");
+      if (kind == 1) throw datahub::Conflict("kms: concurrent modification");
+      if (kind == 2) throw datahub::InvalidArgument("key_id", "kms: bad request");
+      throw datahub::Integrity("kms: bad ciphertext");
+    }
+    std::string in;
+    int kind = 0;
+  };
+  test::clear_table();
+  auto provider = std::make_shared<Throws>(test::keyring("k1", {"k1"}));
+  auto store = test::open_store(provider);
+  const auto id = store->create(test::sample("thrown at"), "t").id;
+  datahub::ConnectionPatch p;
+  p.details.set("password", "new-password");
+  for (int kind = 0; kind < 4; ++kind) {
+    CAPTURE(kind);
+    provider->kind = kind;
+    for (const std::string in : {"primary", "wrap"}) {
+      CAPTURE(in);
+      provider->in = in;
+      CHECK_THROWS_AS(store->create(test::sample("refused"), "t"), datahub::KeyUnavailable);
+      CHECK_THROWS_AS(store->force_update(id, p, "t"), datahub::KeyUnavailable);
+    }
+    provider->in = "unwrap";
+    if (kind == 3) {
+      CHECK_THROWS_AS(store->get(id), datahub::Integrity);  // unwrap's Integrity keeps its meaning
+    } else {
+      CHECK_THROWS_AS(store->get(id), datahub::KeyUnavailable);
+      const auto page = store->list({});
+      REQUIRE(page.items.size() == 1);
+      REQUIRE(page.items[0].error);
+      CHECK(page.items[0].error->code == datahub::ErrorCode::key_unavailable);
+    }
+  }
+  provider->in.clear();
+  CHECK(test::row_count() == 1);
+  check_opens(id);
+}
