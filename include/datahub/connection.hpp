@@ -78,7 +78,9 @@ struct Connection {
 
   std::string key_id;  // the key-encryption key the details are sealed under
   std::string alg;     // the cipher they are sealed with
-  bool stale = false;  // sealed under a key that is not the primary; the next update re-seals it
+  // Sealed under a key that is not the primary (the next update re-seals it); false when the
+  // provider cannot name a valid primary key id.
+  bool stale = false;
   // list() only: this row's details could not be opened. key_id, alg and stale are still
   // set when the envelope itself is readable (say, its key is not in the keyring).
   std::optional<RowError> error;

@@ -36,4 +36,10 @@ SecretBytes DekCache::for_opening(const std::string& kid, const Bytes& edk,
   return dek;
 }
 
+void DekCache::forget(const std::string& kid, const Bytes& edk) {
+  if (!enabled()) return;
+  std::lock_guard<std::mutex> lock(opening_mutex_);
+  opening_.erase(std::make_pair(kid, edk));
+}
+
 }  // namespace datahub::crypto

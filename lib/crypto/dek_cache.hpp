@@ -38,6 +38,11 @@ class DekCache {
   SecretBytes for_opening(const std::string& kid, const Bytes& edk,
                           const std::function<SecretBytes()>& unwrap);
 
+  // Drops the DEK cached for `edk`: it did not open the record (a provider's wrong unwrap,
+  // or a damaged row), so the next read asks the provider again instead of failing for the
+  // rest of the ttl.
+  void forget(const std::string& kid, const Bytes& edk);
+
  private:
   struct SealEntry {
     Sealing sealing;

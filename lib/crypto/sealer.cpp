@@ -212,7 +212,12 @@ SecretBytes Sealer::open(const Envelope& e, std::int64_t row_id) const {
   const SecretBytes dek = cache_.for_opening(
       e.kid, e.edk, [&] { return unwrap_dek(*keys_, e.kid, e.edk); });
   const SecretBytes key = content_key(dek, e, cipher->key_length());
-  return cipher->open(key, e.nonce, e.ciphertext, details_associated_data(row_id, e));
+  try {
+    return cipher->open(key, e.nonce, e.ciphertext, details_associated_data(row_id, e));
+  } catch (const Integrity&) {
+    cache_.forget(e.kid, e.edk);
+    throw;
+  }
 }
 
 }  // namespace datahub::crypto

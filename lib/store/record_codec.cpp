@@ -60,10 +60,10 @@ std::vector<std::string> redact(Details& details, const std::string& type) {
 }
 
 // A read must not need the primary key id (a KMS whose lookup is down still unwraps):
-// when the provider cannot say, the row is not called stale.
+// when the provider cannot name a valid one, the row is not called stale.
 bool RecordCodec::is_stale(const std::string& kid) const {
   try {
-    return kid != crypto::primary_key_id(keys());
+    return kid != crypto::checked_primary_key_id(keys());
   } catch (const Error&) {
     return false;
   }

@@ -17,21 +17,7 @@
 
 namespace {
 
-// Forwards every call to a StaticKeyring; each test provider overrides what it breaks.
-class ForwardingProvider : public datahub::KeyProvider {
- public:
-  explicit ForwardingProvider(std::shared_ptr<datahub::StaticKeyring> inner) : inner_(std::move(inner)) {}
-  std::string primary_key_id() const override { return inner_->primary_key_id(); }
-  datahub::Bytes wrap(const std::string& kid, const datahub::SecretBytes& dek, const datahub::Bytes& aad) const override {
-    return inner_->wrap(kid, dek, aad);
-  }
-  datahub::SecretBytes unwrap(const std::string& kid, const datahub::Bytes& edk, const datahub::Bytes& aad) const override {
-    return inner_->unwrap(kid, edk, aad);
-  }
-
- private:
-  std::shared_ptr<datahub::StaticKeyring> inner_;
-};
+using test::ForwardingProvider;
 
 std::string stored_edk(std::int64_t id) { return test::stored(id, "connection_details->>'edk'"); }
 std::string stored_kid(std::int64_t id) { return test::stored(id, "connection_details->>'kid'"); }
@@ -275,4 +261,40 @@ TEST_CASE("a provider that throws another kind of datahub::Error is a failing pr
   provider->in.clear();
   CHECK(test::row_count() == 1);
   check_opens(id);
+}
+
+TEST_CASE("with the DEK cache on, a wrong key the provider unwrapped once is not kept") {
+  // The opening cache kept whatever unwrap() returned: after one wrong answer the row
+  // failed with Integrity for the rest of the ttl, though the provider had recovered.
+  class WrongOnce : public ForwardingProvider {
+   public:
+    using ForwardingProvider::ForwardingProvider;
+    datahub::SecretBytes unwrap(const std::string& kid, const datahub::Bytes& edk, const datahub::Bytes& aad) const override {
+      if (wrong.exchange(false)) return datahub::SecretBytes(32, 0x17);
+      return ForwardingProvider::unwrap(kid, edk, aad);
+    }
+    mutable std::atomic<bool> wrong{false};
+  };
+  test::clear_table();
+  const std::int64_t id = test::open_store(test::keyring("k1", {"k1"}))->create(test::sample("wrong once"), "t").id;
+  auto provider = std::make_shared<WrongOnce>(test::keyring("k1", {"k1"}));
+  auto store = open_store(provider, /*dek_cache=*/true);
+  provider->wrong = true;
+  CHECK_THROWS_AS(store->get(id), datahub::Integrity);
+  CHECK_NOTHROW(store->get(id));
+}
+
+TEST_CASE("a malformed primary key id does not make a read fail, nor its record stale") {
+  class BadPrimary : public ForwardingProvider {
+   public:
+    using ForwardingProvider::ForwardingProvider;
+    std::string primary_key_id() const override { return "bad id!"; }
+  };
+  test::clear_table();
+  const std::int64_t id = test::open_store(test::keyring("k1", {"k1"}))->create(test::sample("bad primary"), "t").id;
+  auto store = open_store(std::make_shared<BadPrimary>(test::keyring("k1", {"k1"})), false);
+  datahub::Connection got;
+  CHECK_NOTHROW(got = store->get(id));
+  CHECK_FALSE(got.stale);
+  CHECK_THROWS_AS(store->create(test::sample("refused"), "t"), datahub::KeyUnavailable);
 }

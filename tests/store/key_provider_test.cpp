@@ -16,21 +16,7 @@
 
 namespace {
 
-// Forwards every call to a StaticKeyring; each test provider overrides what it watches.
-class ForwardingProvider : public datahub::KeyProvider {
- public:
-  explicit ForwardingProvider(std::shared_ptr<datahub::StaticKeyring> inner) : inner_(std::move(inner)) {}
-  std::string primary_key_id() const override { return inner_->primary_key_id(); }
-  datahub::Bytes wrap(const std::string& kid, const datahub::SecretBytes& dek, const datahub::Bytes& aad) const override {
-    return inner_->wrap(kid, dek, aad);
-  }
-  datahub::SecretBytes unwrap(const std::string& kid, const datahub::Bytes& edk, const datahub::Bytes& aad) const override {
-    return inner_->unwrap(kid, edk, aad);
-  }
-
- private:
-  std::shared_ptr<datahub::StaticKeyring> inner_;
-};
+using test::ForwardingProvider;
 
 // Counts the provider calls, to see the DEK cache at work.
 class CountingProvider : public ForwardingProvider {

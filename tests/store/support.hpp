@@ -7,6 +7,7 @@
 
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace test {
@@ -23,6 +24,23 @@ std::shared_ptr<datahub::StaticKeyring> keyring(const std::string& primary = "k1
 datahub::ConnectionStore& store();
 std::unique_ptr<datahub::ConnectionStore> open_store(std::shared_ptr<const datahub::KeyProvider> keys,
                                                      const std::string& cipher = "A256GCM");
+
+// A key provider that forwards every call to a StaticKeyring; a test's provider derives
+// from it and overrides what it watches or breaks.
+class ForwardingProvider : public datahub::KeyProvider {
+ public:
+  explicit ForwardingProvider(std::shared_ptr<datahub::StaticKeyring> inner) : inner_(std::move(inner)) {}
+  std::string primary_key_id() const override { return inner_->primary_key_id(); }
+  datahub::Bytes wrap(const std::string& kid, const datahub::SecretBytes& dek, const datahub::Bytes& aad) const override {
+    return inner_->wrap(kid, dek, aad);
+  }
+  datahub::SecretBytes unwrap(const std::string& kid, const datahub::Bytes& edk, const datahub::Bytes& aad) const override {
+    return inner_->unwrap(kid, edk, aad);
+  }
+
+ private:
+  std::shared_ptr<datahub::StaticKeyring> inner_;
+};
 
 // A session of our own, to look at the table the way an attacker with SQL access would.
 soci::session& admin();
