@@ -141,14 +141,16 @@ typedef struct dhc_key_provider {
    * (create, update, census, rotate) fail with DHC_KEY_UNAVAILABLE; reads do not need it
    * (they then report "stale": false). */
   int (*primary_key_id)(void *user_data, char *out, size_t out_cap, size_t *out_len);
-  /* Encrypts the data key `dek` under key `key_id`, bound to `aad`. */
+  /* Encrypts the data key `dek` under key `key_id`, bound to `aad`: at most 64 KiB. Every
+   * write unwraps the result once before storing it, so a wrap that does not round-trip
+   * fails the write (DHC_KEY_UNAVAILABLE) and writes need a working unwrap too. */
   int (*wrap)(void *user_data, const char *key_id, const uint8_t *dek, size_t dek_len,
               const uint8_t *aad, size_t aad_len, uint8_t *out, size_t out_cap,
               size_t *out_len);
   /* Reverses wrap(): writes the data key (32 bytes; any other length is the provider
-   * failing: DHC_KEY_UNAVAILABLE). The library wipes `out` after use. A rotation unwraps
-   * what wrap() returned before it writes it, so a wrap that does not round-trip leaves
-   * the row as it was (counted "failed"). */
+   * failing: DHC_KEY_UNAVAILABLE). The library wipes `out` after use. A rotation opens
+   * each row's ciphertext with the key this returns before wrapping it again, so a wrong
+   * key leaves the row as it was (counted "failed"). */
   int (*unwrap)(void *user_data, const char *key_id, const uint8_t *edk, size_t edk_len,
                 const uint8_t *aad, size_t aad_len, uint8_t *out, size_t out_cap,
                 size_t *out_len);

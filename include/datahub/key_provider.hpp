@@ -5,7 +5,9 @@
 // Implementations must be thread-safe; the store calls them from many threads at once,
 // including a helper thread of create_many's own (not the caller's). An exception that is
 // not a datahub::Error (a KMS client's own type; std::bad_alloc aside) is reported as
-// KeyUnavailable, like any other failure of the provider.
+// KeyUnavailable, like any other failure of the provider; so is any datahub::Error but
+// KeyUnavailable, and Integrity from unwrap(). The message of those two reaches the
+// store's callers (a list's row error, a log line): never put key material in it.
 // A cloud KMS plugs in by implementing this interface (or, from C, Python and Go, through
 // the callback provider of the C ABI).
 #pragma once
@@ -28,13 +30,17 @@ class DATAHUB_API KeyProvider {
   // Writes, census and rotate need it; reads do not (a failure makes a record not stale).
   virtual std::string primary_key_id() const = 0;
 
-  // Encrypts `dek` under key `key_id`, bound to `aad`. Throws KeyUnavailable.
+  // Encrypts `dek` under key `key_id`, bound to `aad`. Throws KeyUnavailable. The result
+  // must be 1 byte to 64 KiB and unwrap to `dek` again: every write unwraps a new wrapped
+  // key once before storing it (once per data key with the DEK cache), so a wrap that does
+  // not round-trip fails the write instead of storing a record that never opens. Writes
+  // therefore need a working unwrap() too.
   virtual Bytes wrap(const std::string& key_id, const SecretBytes& dek, const Bytes& aad) const = 0;
 
   // Reverses wrap(). Throws KeyUnavailable when the key is unknown or unusable, and
   // Integrity when `edk` or `aad` was altered. A result that is not 32 bytes is taken as
-  // the provider failing (KeyUnavailable). A rotation unwraps each new wrap() result
-  // before writing it, so a wrap that does not round-trip never replaces a row's key.
+  // the provider failing (KeyUnavailable). A rotation opens each row's ciphertext with the
+  // key this returns before wrapping it again, so a wrong key never replaces a row's own.
   virtual SecretBytes unwrap(const std::string& key_id, const Bytes& edk, const Bytes& aad) const = 0;
 };
 
