@@ -40,7 +40,8 @@ class DATAHUB_API KeyProvider {
   // Reverses wrap(). Throws KeyUnavailable when the key is unknown or unusable, and
   // Integrity when `edk` or `aad` was altered. A result that is not 32 bytes is taken as
   // the provider failing (KeyUnavailable). A rotation opens each row's ciphertext with the
-  // key this returns before wrapping it again, so a wrong key never replaces a row's own.
+  // key a host's provider returns before wrapping it again, so a wrong key never replaces a
+  // row's own (StaticKeyring's AES-GCM unwrap cannot return a wrong key: not checked).
   virtual SecretBytes unwrap(const std::string& key_id, const Bytes& edk, const Bytes& aad) const = 0;
 };
 

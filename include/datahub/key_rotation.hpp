@@ -32,10 +32,12 @@ struct RotateReport {
   std::int64_t rewritten = 0;        // rows moved to the primary key (in a dry run: would be)
   std::int64_t skipped_changed = 0;  // rows edited concurrently on every retry; run again
   // Rows left as they were: their data key could not be unwrapped (its key is not in the
-  // keyring, or the envelope's version, key id or wrapped key is damaged), did not open the
-  // row's ciphertext (a damaged row, a provider's wrong key), or could not be wrapped again
-  // under the primary key (the provider failed, or its wrap did not round-trip). Nothing is
-  // written over a row's only copy of its key unless it opens. verify() names every such row.
+  // keyring, or the envelope's version, key id or wrapped key is damaged), could not be
+  // wrapped again under the primary key (the provider failed, or its wrap did not
+  // round-trip), or, with a host's KeyProvider, did not open the row's ciphertext (a damaged
+  // row, a provider's wrong key). StaticKeyring's unwrap cannot return a wrong key, so with
+  // it a row whose ciphertext alone was damaged is re-wrapped and still fails to open.
+  // verify() names every such row.
   std::int64_t failed = 0;
   std::int64_t remaining_estimate = 0;  // rows to rotate, counted when the run started
 };

@@ -45,6 +45,9 @@ class Sealer {
   std::shared_ptr<const Cipher> cipher_;
   std::string cipher_name_;
   mutable DekCache cache_;
+  // Whether a re-wrap must open the row's ciphertext to trust what unwrap() returned: yes
+  // for a host's provider, no for our own keyring (see the constructor).
+  bool rewrap_opens_ciphertext_;
 };
 
 // The provider's primary key id, unchecked; like every provider call made here, a foreign
