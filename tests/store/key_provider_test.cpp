@@ -335,26 +335,23 @@ TEST_CASE("a rotation never replaces a row's data key with one that does not ope
   auto broken = std::make_shared<BrokenProvider>(test::keyring("k2", {"k1", "k2"}));
   auto store = test::open_store(broken);
 
+  const auto rotation_fails_the_row = [&] {
+    for (bool reencrypt : {false, true}) {
+      datahub::RotateOptions options;
+      options.reencrypt = reencrypt;
+      const auto report = store->rotate(options);
+      CHECK(report.failed == 1);
+      CHECK(report.rewritten == 0);
+    }
+  };
   SUBCASE("unwrap returns a data key of the wrong length") {
     broken->long_unwrap = true;
     CHECK_THROWS_AS(store->get(id), datahub::KeyUnavailable);  // the provider's fault, not the row's
-    for (bool reencrypt : {false, true}) {
-      datahub::RotateOptions options;
-      options.reencrypt = reencrypt;
-      const auto report = store->rotate(options);
-      CHECK(report.failed == 1);
-      CHECK(report.rewritten == 0);
-    }
+    rotation_fails_the_row();
   }
   SUBCASE("wrap returns bytes that do not unwrap") {
     broken->garbage_wrap = true;
-    for (bool reencrypt : {false, true}) {
-      datahub::RotateOptions options;
-      options.reencrypt = reencrypt;
-      const auto report = store->rotate(options);
-      CHECK(report.failed == 1);
-      CHECK(report.rewritten == 0);
-    }
+    rotation_fails_the_row();
   }
   CHECK(stored_kid(id) == "k1");
   CHECK(stored_edk(id) == edk_before);
