@@ -119,7 +119,7 @@ void check_unwraps_to(const SecretBytes& dek, Unwrap&& unwrap) {
   } catch (const Integrity&) {
     throw KeyUnavailable(failed);
   }
-  if (dek.size() != kDekBytes || !Botan::constant_time_compare(again.data(), dek.data(), kDekBytes))
+  if (again.size() != dek.size() || !Botan::constant_time_compare(again.data(), dek.data(), dek.size()))
     throw KeyUnavailable(failed);
 }
 

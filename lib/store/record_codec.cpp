@@ -18,11 +18,9 @@ RecordCodec::RecordCodec(std::shared_ptr<const KeyProvider> keys, const std::str
     : sealer_(std::move(keys), cipher_name, cache) {}
 
 std::string RecordCodec::rotate(const std::string& envelope_json, std::int64_t id, bool reencrypt) const {
-  if (reencrypt) {
-    std::string sealed = seal(open(envelope_json, id), id);
-    open(sealed, id);  // it replaces the row's only copy: it must open (the provider's wrap included)
-    return sealed;
-  }
+  // seal() checks that its new wrapped key unwraps to its DEK, as for every write: the
+  // result opens, and may replace the row's only copy.
+  if (reencrypt) return seal(open(envelope_json, id), id);
   return crypto::to_json(sealer_.rewrap(crypto::parse_envelope(envelope_json), id));
 }
 

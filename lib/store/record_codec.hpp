@@ -32,9 +32,9 @@ class RecordCodec {
   Connection to_connection(const StoredRow& row, Secrets secrets, bool keep_errors) const;
 
   // The envelope moved under the primary key: its DEK re-wrapped, or with `reencrypt`
-  // the details opened and sealed afresh (under the store's cipher). The result is
-  // checked to open before it is returned: it replaces the row's only copy. Throws like
-  // open().
+  // the details opened and sealed afresh (under the store's cipher). Either way the new
+  // wrapped key is checked to unwrap to the DEK before it is returned: it replaces the
+  // row's only copy. Throws like open().
   std::string rotate(const std::string& envelope_json, std::int64_t id, bool reencrypt) const;
 
   // A stored envelope's "kid" and "edk" (as text, "edk" in base64) moved under the primary
