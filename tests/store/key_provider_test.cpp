@@ -305,11 +305,12 @@ TEST_CASE("a provider that throws its own exception now and then is a failing pr
 namespace {
 
 // A broken KMS adapter: wrap() under `bad_kid` returns bytes that unwrap to nothing useful,
-// or unwrap() returns a data key of the wrong length.
+// or that unwrap to another data key; or unwrap() returns a data key of the wrong length.
 class BrokenProvider : public ForwardingProvider {
  public:
   using ForwardingProvider::ForwardingProvider;
   datahub::Bytes wrap(const std::string& kid, const datahub::SecretBytes& dek, const datahub::Bytes& aad) const override {
+    if (other_key_wrap && kid == bad_kid) return ForwardingProvider::wrap(kid, datahub::SecretBytes(32, 0x5a), aad);
     datahub::Bytes edk = ForwardingProvider::wrap(kid, dek, aad);
     if (garbage_wrap && kid == bad_kid) edk.back() ^= 1;  // unwrap now fails its tag check
     return edk;
@@ -320,7 +321,7 @@ class BrokenProvider : public ForwardingProvider {
     return dek;
   }
   std::string bad_kid = "k2";
-  std::atomic<bool> garbage_wrap{false}, long_unwrap{false};
+  std::atomic<bool> garbage_wrap{false}, other_key_wrap{false}, long_unwrap{false};
 };
 
 }  // namespace
@@ -353,10 +354,15 @@ TEST_CASE("a rotation never replaces a row's data key with one that does not ope
     broken->garbage_wrap = true;
     rotation_fails_the_row();
   }
+  SUBCASE("wrap returns another data key's wrapped bytes (they unwrap, to the wrong key)") {
+    broken->other_key_wrap = true;
+    rotation_fails_the_row();
+  }
   CHECK(stored_kid(id) == "k1");
   CHECK(stored_edk(id) == edk_before);
   broken->long_unwrap = false;
   broken->garbage_wrap = false;
+  broken->other_key_wrap = false;
   const auto opened = store->get(id, datahub::Secrets::reveal);
   REQUIRE(opened.details.find_string("password") != nullptr);
   CHECK(*opened.details.find_string("password") == *test::sample("x").details.find_string("password"));
