@@ -8,6 +8,7 @@
 // nothing is ordered by sleeping.
 #pragma once
 
+#include "common/restore_record.hpp"
 #include "store/support.hpp"
 
 #include <datahub/transfer.hpp>
@@ -164,17 +165,7 @@ inline void check_usable(datahub::ConnectionStore& store) {
 }
 
 inline datahub::Connection record(std::int64_t id, const std::string& name) {
-  datahub::Connection c;
-  c.id = id;
-  c.name = name;
-  c.type = "POSTGRESQL";
-  c.details.set("host", "db").set("database", "main").set("username", "app").set("password", kPassword);
-  c.tags = {"restored"};
-  c.created_at = datahub::parse_timestamp("2024-03-20T10:00:00.123456Z");
-  c.created_by = "user_01";
-  c.updated_at = datahub::parse_timestamp("2024-03-21T11:30:00.654321Z");
-  c.updated_by = "user_02";
-  return c;
+  return test::restore_record(id, name, kPassword);
 }
 
 inline std::string import_line(std::int64_t id, const std::string& name) {

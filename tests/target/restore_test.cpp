@@ -1,6 +1,8 @@
 // ConnectionStore::restore: exact records, all or nothing, the id sequence moved on.
 #include "support.hpp"
 
+#include "common/restore_record.hpp"
+
 #include <doctest/doctest.h>
 
 #include <chrono>
@@ -14,17 +16,7 @@ using datahub::Secrets;
 namespace {
 
 datahub::Connection record(std::int64_t id, const std::string& name) {
-  datahub::Connection c;
-  c.id = id;
-  c.name = name;
-  c.type = "POSTGRESQL";
-  c.details.set("host", "db").set("database", "main").set("username", "app").set("password", "pw");
-  c.tags = {"restored"};
-  c.created_at = datahub::parse_timestamp("2024-03-20T10:00:00.123456Z");
-  c.created_by = "user_01";
-  c.updated_at = datahub::parse_timestamp("2024-03-21T11:30:00.654321Z");
-  c.updated_by = "user_02";
-  return c;
+  return test::restore_record(id, name, "pw");
 }
 
 datahub::NewConnection fresh() {
