@@ -1,7 +1,6 @@
 #include "store/record_codec.hpp"
 
 #include "crypto/base64.hpp"
-#include "crypto/key_id.hpp"
 #include "model/details_json.hpp"
 
 #include <datahub/connection_type.hpp>
