@@ -134,7 +134,10 @@ class DATAHUB_API ConnectionStore {
 
   // Applies the patch if the row's updated_at still equals expected_updated_at (the value
   // the caller read), else throws Conflict. Sets updated_by, and an updated_at later than
-  // the previous one. A row sealed under an old key is re-sealed under the primary.
+  // the previous one. A row sealed under an old key is re-sealed under the primary. The
+  // patch is merged onto the row as the last writer left it: concurrent updates of one row
+  // lose nothing. The key provider is called with no row lock held (it is taken only when
+  // another writer changed the row in the meantime, to apply the patch again).
   Connection update(std::int64_t id, const ConnectionPatch& patch, std::string_view actor,
                     Timestamp expected_updated_at);
   // The same without the version check: the last writer wins. For admin tools.

@@ -7,6 +7,7 @@
 #include <datahub/error.hpp>
 #include <datahub/store.hpp>
 
+#include <optional>
 #include <string>
 
 namespace datahub {
@@ -29,6 +30,12 @@ struct ConnectionStore::Impl {
 
   Connection update(std::int64_t id, const ConnectionPatch& patch, std::string_view actor,
                     const Timestamp* expected_updated_at);
+  // One try of update(): under the row lock (`locked`), or without one and written only if
+  // the row is still the version read (std::nullopt when it is not).
+  std::optional<Connection> attempt_update(store::SessionPool::Lease& lease, std::int64_t id,
+                                           const ConnectionPatch& patch, std::string_view actor,
+                                           const Timestamp* expected_updated_at,
+                                           const std::optional<std::string>& tags_json, bool locked);
 };
 
 // "No connection with id N", also for an id no row can have (SERIAL ids are 1 to

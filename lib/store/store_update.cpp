@@ -1,4 +1,4 @@
-// ConnectionStore::update: a read-check-write in one transaction, under a row lock.
+// ConnectionStore::update: a read-check-write; the key provider is called with no row lock held.
 #include "model/text.hpp"
 #include "model/validation.hpp"
 #include "store/sql_error.hpp"
@@ -6,6 +6,8 @@
 
 #include <datahub/connection_type.hpp>
 #include <datahub/error.hpp>
+
+#include <optional>
 
 namespace datahub {
 namespace {
@@ -31,6 +33,98 @@ Details merge_details(Details current, const ConnectionPatch& patch, const Conne
 
 }  // namespace
 
+// One attempt at an update. Locked: in a transaction, the row read under FOR UPDATE, and
+// the write always happens (or fails). Unlocked: the row is read without a lock, and the
+// write applies only if the row is still the version read (same xmin, which every write
+// of the row changes); std::nullopt when another writer got there first, with nothing
+// written.
+std::optional<Connection> ConnectionStore::Impl::attempt_update(store::SessionPool::Lease& lease, std::int64_t id,
+                                                               const ConnectionPatch& patch, std::string_view actor,
+                                                               const Timestamp* expected,
+                                                               const std::optional<std::string>& tags_json,
+                                                               bool locked) {
+  soci::session& sql = lease.session();
+  std::optional<soci::transaction> tx;
+  if (locked) tx.emplace(sql);
+  store::Params params;
+  const auto result = store::exec(lease,
+                                  std::string("SELECT ") + store::row_columns() +
+                                      ", CAST(xmin AS text) FROM database_connections WHERE id = CAST(" +
+                                      params.add(id) + " AS bigint)" + (locked ? " FOR UPDATE" : ""),
+                                  params, "update");
+  auto rows = store::rows_from(result.get());
+  if (rows.empty()) throw no_connection(id);
+  store::StoredRow& row = rows.front();
+  std::string read_version = store::text(result.get(), 0, 10);
+  if (expected && expected->time_since_epoch().count() != row.updated_us) {
+    throw Conflict("connection " + std::to_string(id) + " was changed since it was read");
+  }
+
+  crypto::Envelope envelope;
+  Details details = codec.open(row.envelope, row.id, &envelope);
+  const bool details_changed = !patch.details.empty() || !patch.details_remove.empty();
+  if (details_changed) {
+    const ConnectionType& type = connection_type(row.type);
+    details = type.validate(merge_details(std::move(details), patch, type));
+  }
+  // A stale row is re-sealed under the primary key on its next write. (Changed details
+  // are re-sealed anyway: the provider is then asked for its primary once, by the seal.)
+  const bool reseal = details_changed || envelope.kid != crypto::checked_primary_key_id(codec.keys());
+  std::string sealed_kid = envelope.kid;
+  std::string new_envelope = reseal ? codec.seal(details, row.id, &sealed_kid) : row.envelope;
+
+  // The record is built before anything is written: an error after the UPDATE rolls it back.
+  Connection c;
+  c.id = row.id;
+  c.name = patch.name.value_or(row.name);
+  c.description = patch.description ? *patch.description : row.description;
+  c.type = row.type;
+  c.details = std::move(details);
+  c.redacted = store::redact(c.details, c.type);
+  c.tags = store::tags_from_json(tags_json.value_or(row.tags_json));
+  c.created_by = row.created_by;
+  c.updated_by = std::string(actor);
+  c.key_id = sealed_kid;
+  c.alg = reseal ? options.cipher : envelope.alg;
+
+  std::string description_text = c.description.value_or("");
+  soci::indicator description_ind = c.description ? soci::i_ok : soci::i_null;
+  // Tags are written only when the patch sets them: the row's own are left as stored.
+  std::string tags_text = tags_json.value_or("");
+  soci::indicator tags_ind = tags_json ? soci::i_ok : soci::i_null;
+  long long row_id = row.id, created_us = 0, updated_us = 0;
+  // updated_at always moves forward, even when the clock does not (same transaction
+  // time, clock steps back): optimistic checks rely on it changing. A NULL or infinite
+  // one (another client's) becomes the transaction time: +infinity would stay put.
+  sql << "UPDATE database_connections SET name = :name, description = :description, "
+         "tags = COALESCE((SELECT ARRAY(SELECT jsonb_array_elements_text(j)) "
+         "FROM CAST(:tags AS jsonb) AS j WHERE j IS NOT NULL), tags), "
+         "connection_details = CAST(:details AS jsonb), updated_by = :updated_by, "
+         "updated_at = CASE WHEN isfinite(updated_at) "
+         "THEN GREATEST(CURRENT_TIMESTAMP, updated_at + interval '1 microsecond') ELSE CURRENT_TIMESTAMP END "
+         "WHERE id = CAST(:id AS bigint) AND CAST(xmin AS text) = :version "
+         "RETURNING " + store::micros_since_epoch("created_at") + ", " + store::micros_since_epoch("updated_at"),
+      soci::use(c.name, "name"), soci::use(description_text, description_ind, "description"),
+      soci::use(tags_text, tags_ind, "tags"), soci::use(new_envelope, "details"),
+      soci::use(c.updated_by, "updated_by"), soci::use(row_id, "id"), soci::use(read_version, "version"),
+      soci::into(created_us), soci::into(updated_us);
+  if (!sql.got_data()) {
+    // Unlocked, another writer changed or deleted the row since it was read (or a trigger
+    // skipped the write): the caller tries again under the lock, which tells them apart.
+    if (!locked) return std::nullopt;
+    // Under the lock the version cannot have moved: a BEFORE UPDATE trigger of the table
+    // returned NULL, and the row is as it was. Reported, and rolled back, rather than
+    // returned as if written.
+    throw Database("update: the server did not write connection " + std::to_string(id) +
+                       " (a trigger on the table skipped it); nothing was changed",
+                   "");
+  }
+  c.created_at = Timestamp(std::chrono::microseconds(created_us));
+  c.updated_at = Timestamp(std::chrono::microseconds(updated_us));
+  if (tx) tx->commit();
+  return c;
+}
+
 Connection ConnectionStore::Impl::update(std::int64_t id, const ConnectionPatch& patch,
                                          std::string_view actor, const Timestamp* expected) {
   require_possible_id(id);
@@ -46,77 +140,13 @@ Connection ConnectionStore::Impl::update(std::int64_t id, const ConnectionPatch&
 
   try {
     auto lease = pool.lease();
-    soci::session& sql = lease.session();
-    soci::transaction tx(sql);
-    store::Params params;
-    auto rows = store::fetch_rows(lease, std::string("SELECT ") + store::row_columns() +
-                                             " FROM database_connections WHERE id = CAST(" + params.add(id) +
-                                             " AS bigint) FOR UPDATE",
-                                  params, "update");
-    if (rows.empty()) throw no_connection(id);
-    store::StoredRow& row = rows.front();
-    if (expected && expected->time_since_epoch().count() != row.updated_us) {
-      throw Conflict("connection " + std::to_string(id) + " was changed since it was read");
-    }
-
-    crypto::Envelope envelope;
-    Details details = codec.open(row.envelope, row.id, &envelope);
-    const bool details_changed = !patch.details.empty() || !patch.details_remove.empty();
-    if (details_changed) {
-      const ConnectionType& type = connection_type(row.type);
-      details = type.validate(merge_details(std::move(details), patch, type));
-    }
-    // A stale row is re-sealed under the primary key on its next write. (Changed details
-    // are re-sealed anyway: the provider is then asked for its primary once, by the seal.)
-    const bool reseal = details_changed || envelope.kid != crypto::checked_primary_key_id(codec.keys());
-    std::string sealed_kid = envelope.kid;
-    std::string new_envelope = reseal ? codec.seal(details, row.id, &sealed_kid) : row.envelope;
-
-    // The record is built before anything is written: an error after the UPDATE rolls it back.
-    Connection c;
-    c.id = row.id;
-    c.name = patch.name.value_or(row.name);
-    c.description = patch.description ? *patch.description : row.description;
-    c.type = row.type;
-    c.details = std::move(details);
-    c.redacted = store::redact(c.details, c.type);
-    c.tags = store::tags_from_json(tags_json.value_or(row.tags_json));
-    c.created_by = row.created_by;
-    c.updated_by = std::string(actor);
-    c.key_id = sealed_kid;
-    c.alg = reseal ? options.cipher : envelope.alg;
-
-    std::string description_text = c.description.value_or("");
-    soci::indicator description_ind = c.description ? soci::i_ok : soci::i_null;
-    // Tags are written only when the patch sets them: the row's own are left as stored.
-    std::string tags_text = tags_json.value_or("");
-    soci::indicator tags_ind = tags_json ? soci::i_ok : soci::i_null;
-    long long row_id = row.id, created_us = 0, updated_us = 0;
-    // updated_at always moves forward, even when the clock does not (same transaction
-    // time, clock steps back): optimistic checks rely on it changing. A NULL or infinite
-    // one (another client's) becomes the transaction time: +infinity would stay put.
-    sql << "UPDATE database_connections SET name = :name, description = :description, "
-           "tags = COALESCE((SELECT ARRAY(SELECT jsonb_array_elements_text(j)) "
-           "FROM CAST(:tags AS jsonb) AS j WHERE j IS NOT NULL), tags), "
-           "connection_details = CAST(:details AS jsonb), updated_by = :updated_by, "
-           "updated_at = CASE WHEN isfinite(updated_at) "
-           "THEN GREATEST(CURRENT_TIMESTAMP, updated_at + interval '1 microsecond') ELSE CURRENT_TIMESTAMP END "
-           "WHERE id = CAST(:id AS bigint) "
-           "RETURNING " + store::micros_since_epoch("created_at") + ", " + store::micros_since_epoch("updated_at"),
-        soci::use(c.name, "name"), soci::use(description_text, description_ind, "description"),
-        soci::use(tags_text, tags_ind, "tags"), soci::use(new_envelope, "details"),
-        soci::use(c.updated_by, "updated_by"), soci::use(row_id, "id"), soci::into(created_us),
-        soci::into(updated_us);
-    // No row back: a BEFORE UPDATE trigger of the table's returned NULL, and the row is as
-    // it was. Reported, and rolled back, rather than returned as if written.
-    if (!sql.got_data())
-      throw Database("update: the server did not write connection " + std::to_string(id) +
-                         " (a trigger on the table skipped it); nothing was changed",
-                     "");
-    c.created_at = Timestamp(std::chrono::microseconds(created_us));
-    c.updated_at = Timestamp(std::chrono::microseconds(updated_us));
-    tx.commit();
-    return c;
+    // First without a row lock, so that no lock is held while the key provider unwraps and
+    // wraps (a KMS call can take seconds, and every other writer of the row would wait for
+    // it); the write then checks that the row is still the version read. Two round trips
+    // and no transaction, against four. Only when another writer got in between is the
+    // update done again under FOR UPDATE, where it cannot lose to a third.
+    if (auto c = attempt_update(lease, id, patch, actor, expected, tags_json, false)) return std::move(*c);
+    return std::move(*attempt_update(lease, id, patch, actor, expected, tags_json, true));
   } catch (...) {
     store::rethrow_as_datahub_error("update");
   }

@@ -132,6 +132,59 @@ TEST_CASE("an edit between a re-wrap's read and its write is kept") {
   CHECK(*read.details.find_string("password") == "edited-between-read-and-write");
 }
 
+TEST_CASE("update holds no row lock while the provider wraps, and keeps an edit made meanwhile") {
+  // A KMS call can take seconds; every other writer of the row used to wait for it behind
+  // update's FOR UPDATE. Inside update's wrap(), another session locks the row with NOWAIT
+  // (which fails at once if update holds it) and, if it could, another writer edits it.
+  test::clear_table();
+  auto editor = test::open_store(test::keyring());
+  const auto row = editor->create(test::sample("edited during update", "before-update"), "editor");
+
+  auto hook = std::make_shared<WrapHook>(test::keyring());
+  bool row_was_free = false;
+  hook->before_first_wrap = [&] {
+    try {
+      soci::transaction tx(test::admin());
+      test::admin() << "SELECT 1 FROM database_connections WHERE id = " << row.id << " FOR UPDATE NOWAIT";
+      tx.rollback();
+      row_was_free = true;
+    } catch (const soci::soci_error&) {
+      return;  // locked: editing now would wait for the update that waits for us
+    }
+    datahub::ConnectionPatch meanwhile;
+    meanwhile.description = std::optional<std::string>("edited meanwhile");
+    meanwhile.details.set("port", std::int64_t{6543});
+    editor->force_update(row.id, meanwhile, "other-writer");
+  };
+  auto updater = test::open_store(hook);
+  datahub::ConnectionPatch patch;
+  patch.details.set("password", "set-by-update");
+
+  SUBCASE("without a version check both edits are kept") {
+    const auto updated = updater->force_update(row.id, patch, "updater");
+    CHECK(row_was_free);
+    const auto read = editor->get(row.id, datahub::Secrets::reveal);
+    CHECK(*read.details.find_string("password") == "set-by-update");
+    REQUIRE(read.details.find_integer("port"));
+    CHECK(*read.details.find_integer("port") == 6543);
+    CHECK(read.description == std::optional<std::string>("edited meanwhile"));
+    CHECK(read.updated_by == "updater");
+    // What update returns is what it wrote, the other writer's edit included.
+    CHECK(updated.description == read.description);
+    CHECK(updated.updated_at == read.updated_at);
+    REQUIRE(updated.details.find_integer("port"));
+    CHECK(*updated.details.find_integer("port") == 6543);
+  }
+  SUBCASE("with one, the edit made meanwhile is a Conflict, and the row keeps that edit") {
+    CHECK_THROWS_AS(updater->update(row.id, patch, "updater", row.updated_at), datahub::Conflict);
+    CHECK(row_was_free);
+    const auto read = editor->get(row.id, datahub::Secrets::reveal);
+    CHECK(*read.details.find_string("password") == "before-update");
+    CHECK(read.description == std::optional<std::string>("edited meanwhile"));
+    CHECK(read.updated_by == "other-writer");
+  }
+}
+
 TEST_CASE("create, create_many and update report the key each record was sealed under") {
   test::clear_table();
   auto store = test::open_store(std::make_shared<AlternatingPrimary>());
