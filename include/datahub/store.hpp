@@ -64,7 +64,8 @@ struct DekCacheOptions {
 };
 
 enum class LogLevel { debug, info, warning, error };
-// Receives the store's diagnostics (reconnects, migrations, rows that fail to open).
+// Receives the store's diagnostics: reconnects, rows that fail to open, and each migration
+// applied or reverted (info, "schema: migration 4 (<name>) applied").
 // Called from any thread; messages never contain a secret or a bound value.
 using LogCallback = std::function<void(LogLevel level, const std::string& message)>;
 

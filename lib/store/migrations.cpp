@@ -84,7 +84,7 @@ int current_schema_version(soci::session& sql) {
   return exists ? read_version(sql) : 0;
 }
 
-void migrate_schema_to(soci::session& sql, int target) {
+void migrate_schema_to(soci::session& sql, int target, const Log& log) {
   if (target < 0 || target > latest_schema_version())
     throw InvalidArgument("version", "must be 0 to " + std::to_string(latest_schema_version()));
   soci::transaction tx(sql);
@@ -94,6 +94,7 @@ void migrate_schema_to(soci::session& sql, int target) {
          "applied_at timestamptz NOT NULL DEFAULT CURRENT_TIMESTAMP)";
   const int current = read_version(sql);
   const auto& list = all_migrations();
+  std::vector<std::string> done;  // logged only once the transaction has committed
   if (target > current) {
     for (const auto& m : list) {
       if (m.version <= current || m.version > target) continue;
@@ -101,15 +102,18 @@ void migrate_schema_to(soci::session& sql, int target) {
       std::string name = m.name;
       sql << "INSERT INTO datahub_schema_migrations (version, name) VALUES (:v, :n)",
           soci::use(m.version), soci::use(name);
+      done.push_back("schema: migration " + std::to_string(m.version) + " (" + name + ") applied");
     }
   } else {
     for (auto it = list.rbegin(); it != list.rend(); ++it) {
       if (it->version > current || it->version <= target) continue;
       for (const char* statement : it->down) sql << statement;
       sql << "DELETE FROM datahub_schema_migrations WHERE version = :v", soci::use(it->version);
+      done.push_back("schema: migration " + std::to_string(it->version) + " (" + it->name + ") reverted");
     }
   }
   tx.commit();
+  for (const auto& message : done) log(LogLevel::info, message);
 }
 
 }  // namespace datahub::store

@@ -8,7 +8,7 @@ namespace datahub {
 void ConnectionStore::migrate() {
   try {
     auto lease = impl_->pool.lease();
-    store::migrate_schema_to(lease.session(), store::latest_schema_version());
+    store::migrate_schema_to(lease.session(), store::latest_schema_version(), impl_->log);
   } catch (...) {
     store::rethrow_as_datahub_error("migrate");
   }
@@ -27,7 +27,7 @@ void ConnectionStore::rollback_indexes() {
   try {
     auto lease = impl_->pool.lease();
     // Version 1 is the bare table: every index migration above it is reverted.
-    if (store::current_schema_version(lease.session()) > 1) store::migrate_schema_to(lease.session(), 1);
+    if (store::current_schema_version(lease.session()) > 1) store::migrate_schema_to(lease.session(), 1, impl_->log);
   } catch (...) {
     store::rethrow_as_datahub_error("rollback indexes");
   }
@@ -36,7 +36,7 @@ void ConnectionStore::rollback_indexes() {
 void ConnectionStore::drop_table() {
   try {
     auto lease = impl_->pool.lease();
-    store::migrate_schema_to(lease.session(), 0);
+    store::migrate_schema_to(lease.session(), 0, impl_->log);
   } catch (...) {
     store::rethrow_as_datahub_error("drop table");
   }

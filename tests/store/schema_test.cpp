@@ -166,6 +166,42 @@ TEST_CASE("rollback drops the indexes and keeps the data; drop_table is separate
   CHECK(test::row_count() == 0);
 }
 
+TEST_CASE("each migration applied or reverted is logged, and nothing when there is none") {
+  const auto ends_with = [](const std::string& text, const std::string& end) {
+    return text.size() >= end.size() && text.compare(text.size() - end.size(), end.size(), end) == 0;
+  };
+  std::vector<std::string> logged;
+  datahub::StoreOptions options;
+  options.database = test::database();
+  options.keys = test::keyring();
+  options.pool_size = 1;
+  options.log = [&](datahub::LogLevel level, const std::string& message) {
+    if (message.rfind("schema: ", 0) == 0) logged.push_back(message + (level == datahub::LogLevel::info ? "" : " [not info]"));
+  };
+  datahub::ConnectionStore store(options);
+  store.migrate();
+  const int latest = store.schema_status().latest_version;
+  logged.clear();
+
+  store.migrate();
+  CHECK(logged.empty());
+  store.rollback_indexes();
+  REQUIRE(logged.size() == static_cast<std::size_t>(latest - 1));
+  for (int v = latest; v >= 2; --v) {
+    const std::string& m = logged[static_cast<std::size_t>(latest - v)];
+    CHECK(m.rfind("schema: migration " + std::to_string(v) + " (", 0) == 0);
+    CHECK(ends_with(m, ") reverted"));
+  }
+  logged.clear();
+  store.migrate();
+  REQUIRE(logged.size() == static_cast<std::size_t>(latest - 1));
+  for (int v = 2; v <= latest; ++v) {
+    const std::string& m = logged[static_cast<std::size_t>(v - 2)];
+    CHECK(m.rfind("schema: migration " + std::to_string(v) + " (", 0) == 0);
+    CHECK(ends_with(m, ") applied"));
+  }
+}
+
 TEST_CASE("two stores migrating at once both succeed") {
   test::store().drop_table();
   auto a = test::open_store(test::keyring());
