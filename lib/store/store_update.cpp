@@ -1,6 +1,8 @@
 // ConnectionStore::update: a read-check-write; the key provider is called with no row lock held.
 #include "model/text.hpp"
 #include "model/validation.hpp"
+#include "store/pq.hpp"
+#include "store/rows.hpp"
 #include "store/sql_error.hpp"
 #include "store/store_impl.hpp"
 
@@ -31,13 +33,18 @@ Details merge_details(Details current, const ConnectionPatch& patch, const Conne
   return current;
 }
 
+// Unlocked tries before the locked one (see update()).
+constexpr int kUnlockedTries = 3;
+
 }  // namespace
 
 // One attempt at an update. Locked: in a transaction, the row read under FOR UPDATE, and
 // the write always happens (or fails). Unlocked: the row is read without a lock, and the
-// write applies only if the row is still the version read (same xmin, which every write
-// of the row changes); std::nullopt when another writer got there first, with nothing
-// written.
+// write applies only if the row is still the version read: the same xmin (which every
+// write of the row changes; as text, its exact decimal value) and the same updated_at
+// (which every update moves forward: a second guard, for the day a row left untouched for
+// 2^32 transactions meets a writer whose transaction id wrapped around to its xmin).
+// std::nullopt when another writer got there first, with nothing written.
 std::optional<Connection> ConnectionStore::Impl::attempt_update(store::SessionPool::Lease& lease, std::int64_t id,
                                                                const ConnectionPatch& patch, std::string_view actor,
                                                                const Timestamp* expected,
@@ -55,7 +62,7 @@ std::optional<Connection> ConnectionStore::Impl::attempt_update(store::SessionPo
   auto rows = store::rows_from(result.get());
   if (rows.empty()) throw no_connection(id);
   store::StoredRow& row = rows.front();
-  std::string read_version = store::text(result.get(), 0, 10);
+  std::string read_version = store::text(result.get(), 0, PQnfields(result.get()) - 1);  // the xmin, last
   if (expected && expected->time_since_epoch().count() != row.updated_us) {
     throw Conflict("connection " + std::to_string(id) + " was changed since it was read");
   }
@@ -92,7 +99,7 @@ std::optional<Connection> ConnectionStore::Impl::attempt_update(store::SessionPo
   // Tags are written only when the patch sets them: the row's own are left as stored.
   std::string tags_text = tags_json.value_or("");
   soci::indicator tags_ind = tags_json ? soci::i_ok : soci::i_null;
-  long long row_id = row.id, created_us = 0, updated_us = 0;
+  long long row_id = row.id, read_updated_us = row.updated_us, created_us = 0, updated_us = 0;
   // updated_at always moves forward, even when the clock does not (same transaction
   // time, clock steps back): optimistic checks rely on it changing. A NULL or infinite
   // one (another client's) becomes the transaction time: +infinity would stay put.
@@ -102,11 +109,13 @@ std::optional<Connection> ConnectionStore::Impl::attempt_update(store::SessionPo
          "connection_details = CAST(:details AS jsonb), updated_by = :updated_by, "
          "updated_at = CASE WHEN isfinite(updated_at) "
          "THEN GREATEST(CURRENT_TIMESTAMP, updated_at + interval '1 microsecond') ELSE CURRENT_TIMESTAMP END "
-         "WHERE id = CAST(:id AS bigint) AND CAST(xmin AS text) = :version "
+         "WHERE id = CAST(:id AS bigint) AND CAST(xmin AS text) = :version AND " +
+             store::micros_since_epoch("updated_at") + " = :read_updated_us "
          "RETURNING " + store::micros_since_epoch("created_at") + ", " + store::micros_since_epoch("updated_at"),
       soci::use(c.name, "name"), soci::use(description_text, description_ind, "description"),
       soci::use(tags_text, tags_ind, "tags"), soci::use(new_envelope, "details"),
       soci::use(c.updated_by, "updated_by"), soci::use(row_id, "id"), soci::use(read_version, "version"),
+      soci::use(read_updated_us, "read_updated_us"),
       soci::into(created_us), soci::into(updated_us);
   if (!sql.got_data()) {
     // Unlocked, another writer changed or deleted the row since it was read (or a trigger
@@ -140,12 +149,15 @@ Connection ConnectionStore::Impl::update(std::int64_t id, const ConnectionPatch&
 
   try {
     auto lease = pool.lease();
-    // First without a row lock, so that no lock is held while the key provider unwraps and
+    // Without a row lock first, so that none is held while the key provider unwraps and
     // wraps (a KMS call can take seconds, and every other writer of the row would wait for
     // it); the write then checks that the row is still the version read. Two round trips
-    // and no transaction, against four. Only when another writer got in between is the
-    // update done again under FOR UPDATE, where it cannot lose to a third.
-    if (auto c = attempt_update(lease, id, patch, actor, expected, tags_json, false)) return std::move(*c);
+    // and no transaction, against four. When other writers keep getting in between (a busy
+    // row), the update is done under FOR UPDATE, where it cannot lose again: the provider
+    // is then called with the lock held, but a few tries first keep that rare.
+    for (int unlocked_try = 0; unlocked_try < kUnlockedTries; ++unlocked_try) {
+      if (auto c = attempt_update(lease, id, patch, actor, expected, tags_json, false)) return std::move(*c);
+    }
     return std::move(*attempt_update(lease, id, patch, actor, expected, tags_json, true));
   } catch (...) {
     store::rethrow_as_datahub_error("update");
