@@ -39,8 +39,10 @@ struct NewConnection {
 // What update() changes; fields left empty are kept.
 struct ConnectionPatch {
   std::optional<std::string> name;
-  std::optional<std::optional<std::string>> description;  // an empty inner optional clears it
-  std::optional<std::vector<std::string>> tags;           // replaces the tags
+  // Left as std::nullopt, the description is kept; set to an empty inner optional
+  // (patch.description = std::optional<std::string>{}), it is cleared.
+  std::optional<std::optional<std::string>> description;
+  std::optional<std::vector<std::string>> tags;  // replaces the tags; the rules of NewConnection::tags
   // Merged into the stored details field by field (JSON merge patch): a field named here
   // replaces the stored one, a field in details_remove is removed, others are kept. So a
   // client that only saw redacted details can change the host without knowing the password.
@@ -88,11 +90,11 @@ struct Connection {
 
 // Filters for list(); all given filters must hold.
 struct ListQuery {
-  std::optional<std::string> type;
+  std::optional<std::string> type;   // a registered ConnectionType
   std::vector<std::string> tags_all;  // has every one of these tags
   std::vector<std::string> tags_any;  // has at least one of these tags
   std::optional<std::string> name_prefix;
-  std::int64_t after_id = 0;  // keyset pagination: rows with id > after_id, by id
+  std::int64_t after_id = 0;  // keyset pagination: rows with id > after_id, by id; >= 0
   int limit = 100;            // 1-1000
 };
 

@@ -30,8 +30,9 @@ class DATAHUB_API Details {
   ~Details();
 
   // Parses a flat JSON object of strings and integers, e.g. {"host":"db","port":5432}.
-  // Throws InvalidArgument("connection_details", ...) on malformed JSON, invalid UTF-8,
-  // nested values, floats, booleans, nulls or duplicate keys.
+  // Throws InvalidArgument: field() "connection_details" for malformed JSON (invalid UTF-8
+  // and NUL bytes included) or a value that is not an object; "connection_details.<key>"
+  // for a member that is nested, a float, a boolean or null, or appears twice.
   static Details from_json(std::string_view json);
 
   // Sets a field, replacing any earlier value; keeps first-insertion order.

@@ -43,12 +43,14 @@ struct RotateReport {
 };
 
 struct RotateOptions {
-  std::size_t batch_size = 500;  // ids per batch (one transaction), 1-10000
+  // A batch is a range of this many consecutive ids (one transaction), 1-10000, holding
+  // fewer rows to rotate where ids are missing or rows already under the primary.
+  std::size_t batch_size = 500;
   bool dry_run = false;          // read and re-wrap in memory, write nothing
   // Re-encrypt fully with a fresh DEK under the store's cipher, rather than re-wrapping
   // the DEK only. Also selects rows sealed with another cipher, moving them over.
   bool reencrypt = false;
-  int retries = 3;               // re-reads of a row that changed under us before giving up on it
+  int retries = 3;               // re-reads of a row that changed under us before giving up on it, 0-100
   // Batches in flight at once, 1-16, each on its own pooled session (so at most pool_size
   // run together). The extra workers are threads of the library, and call the key provider
   // too; batches are still taken in id order and each commits on its own. On the 2-core

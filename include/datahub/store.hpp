@@ -87,8 +87,11 @@ struct SchemaStatus {
 
 class DATAHUB_API ConnectionStore {
  public:
-  // Opens the pool. Throws InvalidArgument for bad options, Unavailable when the server
-  // cannot be reached within connect_timeout.
+  // Opens the pool. Throws InvalidArgument for bad options (a conninfo libpq rejects
+  // included), Unavailable when the server cannot be reached within connect_timeout, and
+  // Database when it refuses the login: a wrong or missing password (SQLSTATE 28P01), an
+  // unknown role or no pg_hba.conf entry (28000), no such database (3D000). An empty
+  // `database` is libpq's defaults (PGHOST, PGDATABASE, ..., else the local socket).
   explicit ConnectionStore(StoreOptions options);
   ~ConnectionStore();
   ConnectionStore(const ConnectionStore&) = delete;
@@ -106,6 +109,8 @@ class DATAHUB_API ConnectionStore {
   // --- Connections.
   // Validates, takes the id, seals the details bound to that id, inserts. Returns the
   // stored record (secrets redacted). Throws InvalidArgument naming the field.
+  // Every text argument and field must be valid UTF-8 without NUL bytes; `actor` (written
+  // to created_by / updated_by) is 1-50 characters, else InvalidArgument("actor").
   Connection create(const NewConnection& connection, std::string_view actor);
 
   // Creates every connection, or none: all are validated first (InvalidArgument names
@@ -129,7 +134,8 @@ class DATAHUB_API ConnectionStore {
   // Calls `visit` with each connection matching the query (its after_id is where to start;
   // its limit is the page size fetched at a time), in id order, until `visit` returns
   // false. Memory stays constant however many rows match. Rows that cannot be opened come
-  // with `error` set, as in list().
+  // with `error` set, as in list(). No session is held while `visit` runs, so it may call
+  // the store (even with pool_size 1); rows it changes ahead of the stream are seen changed.
   void for_each(const ListQuery& query, const std::function<bool(const Connection&)>& visit,
                 Secrets secrets = Secrets::redact);
 
@@ -137,8 +143,10 @@ class DATAHUB_API ConnectionStore {
   // the caller read), else throws Conflict. Sets updated_by, and an updated_at later than
   // the previous one. A row sealed under an old key is re-sealed under the primary. The
   // patch is merged onto the row as the last writer left it: concurrent updates of one row
-  // lose nothing. The key provider is called with no row lock held (it is taken only when
-  // another writer changed the row in the meantime, to apply the patch again).
+  // lose nothing. The key provider is called with no row lock held; the patch is applied
+  // again to a row another writer changed in the meantime (under the row lock after three
+  // tries). NotFound when there is no such row. A patch that changes nothing is still a
+  // write: updated_at and updated_by move.
   Connection update(std::int64_t id, const ConnectionPatch& patch, std::string_view actor,
                     Timestamp expected_updated_at);
   // The same without the version check: the last writer wins. For admin tools.
@@ -152,7 +160,8 @@ class DATAHUB_API ConnectionStore {
   // record (InvalidArgument "records[i].<field>", an id given twice included), an id
   // already in the table (Conflict), or a row the server refuses (Database: a constraint
   // or trigger of the table's, a unique index on name included), and nothing is written.
-  // Moves the id sequence past the highest restored id, never backwards. Times must lie in
+  // Ids are 1-2147483647 (the SERIAL column's range). Moves the id sequence past the
+  // highest restored id, never backwards. Times must lie in
   // the years 1-9999 (UTC), as in an export. Every record is checked and sealed before the
   // transaction opens, then the rows are streamed (COPY) 1000 at a time.
   void restore(const std::vector<Connection>& records);
@@ -181,7 +190,8 @@ class DATAHUB_API ConnectionStore {
   // rotation with that error; batches already written stay written, and every row opens,
   // under its old key or the primary.
   RotateReport rotate(const RotateOptions& options = {});
-  // Opens every row and lists those that fail; changes nothing.
+  // Opens every row, batch_size (1-10000) at a time, and lists those that fail; changes
+  // nothing.
   VerifyReport verify(std::size_t batch_size = 1000);
 
   const KeyProvider& keys() const noexcept;

@@ -81,6 +81,8 @@ DATAHUB_API TestResult test_connection(ConnectionStore& store, std::int64_t id,
                                        const TestOptions& options = {});
 
 // The same for details already in hand (a revealed record, or details not stored yet).
+// They are not validated against the type (a stored row written by another client may not
+// pass): a value libpq refuses, a port of 0 say, is a failed result ("other"), not a throw.
 // `type` is the connection type ("POSTGRESQL").
 DATAHUB_API TestResult test_connection(const Details& details, const std::string& type,
                                        const TestOptions& options = {});
