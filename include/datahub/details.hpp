@@ -30,9 +30,12 @@ class DATAHUB_API Details {
   ~Details();
 
   // Parses a flat JSON object of strings and integers, e.g. {"host":"db","port":5432}.
-  // Throws InvalidArgument: field() "connection_details" for malformed JSON (invalid UTF-8
-  // and NUL bytes included) or a value that is not an object; "connection_details.<key>"
-  // for a member that is nested, a float, a boolean or null, or appears twice.
+  // Throws InvalidArgument whose field() is
+  //   "connection_details" for malformed JSON (invalid UTF-8 and raw NUL bytes included)
+  //     or a value that is not an object;
+  //   "connection_details key" for a key that is empty, over 64 characters or holds NUL;
+  //   "connection_details.<key>" for a member that is nested, a float, an integer out of
+  //     int64's range, a boolean or null, a string holding NUL, or a key given twice.
   static Details from_json(std::string_view json);
 
   // Sets a field, replacing any earlier value; keeps first-insertion order.

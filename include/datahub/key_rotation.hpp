@@ -43,8 +43,9 @@ struct RotateReport {
 };
 
 struct RotateOptions {
-  // A batch is a range of this many consecutive ids (one transaction), 1-10000, holding
-  // fewer rows to rotate where ids are missing or rows already under the primary.
+  // A batch is a range of this many consecutive ids, 1-10000, written in one transaction
+  // (rows that changed under us are retried in more); it holds fewer rows to rotate where
+  // ids are missing or rows are already under the primary.
   std::size_t batch_size = 500;
   bool dry_run = false;          // read and re-wrap in memory, write nothing
   // Re-encrypt fully with a fresh DEK under the store's cipher, rather than re-wrapping

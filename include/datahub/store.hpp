@@ -135,7 +135,8 @@ class DATAHUB_API ConnectionStore {
   // its limit is the page size fetched at a time), in id order, until `visit` returns
   // false. Memory stays constant however many rows match. Rows that cannot be opened come
   // with `error` set, as in list(). No session is held while `visit` runs, so it may call
-  // the store (even with pool_size 1); rows it changes ahead of the stream are seen changed.
+  // the store (even with pool_size 1). Rows are fetched a page (`limit` rows) at a time:
+  // a row changed after its page was fetched is visited as it was read.
   void for_each(const ListQuery& query, const std::function<bool(const Connection&)>& visit,
                 Secrets secrets = Secrets::redact);
 
@@ -143,9 +144,10 @@ class DATAHUB_API ConnectionStore {
   // the caller read), else throws Conflict. Sets updated_by, and an updated_at later than
   // the previous one. A row sealed under an old key is re-sealed under the primary. The
   // patch is merged onto the row as the last writer left it: concurrent updates of one row
-  // lose nothing. The key provider is called with no row lock held; the patch is applied
-  // again to a row another writer changed in the meantime (under the row lock after three
-  // tries). NotFound when there is no such row. A patch that changes nothing is still a
+  // lose nothing. When another writer changed the row between update's read and its
+  // write, the patch is applied again to the row as that writer left it; the key provider
+  // is called with no row lock held, but for a fourth try, made under the lock (and so a
+  // busy row may cost up to four provider calls). NotFound when there is no such row. A patch that changes nothing is still a
   // write: updated_at and updated_by move.
   Connection update(std::int64_t id, const ConnectionPatch& patch, std::string_view actor,
                     Timestamp expected_updated_at);
@@ -161,9 +163,9 @@ class DATAHUB_API ConnectionStore {
   // already in the table (Conflict), or a row the server refuses (Database: a constraint
   // or trigger of the table's, a unique index on name included), and nothing is written.
   // Ids are 1-2147483647 (the SERIAL column's range). Moves the id sequence past the
-  // highest restored id, never backwards. Times must lie in
-  // the years 1-9999 (UTC), as in an export. Every record is checked and sealed before the
-  // transaction opens, then the rows are streamed (COPY) 1000 at a time.
+  // highest restored id, never backwards. Times must lie in the years 1-9999 (UTC), as in
+  // an export. Every record is checked and sealed before the transaction opens, then the
+  // rows are streamed (COPY) 1000 at a time.
   void restore(const std::vector<Connection>& records);
 
   // The same for more records than memory should hold, in one transaction: `next` fills

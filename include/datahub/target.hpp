@@ -75,14 +75,15 @@ DATAHUB_API std::string to_json(const TestResult& result);
 // environment (PGUSER, PGSSLMODE, ...). The values reach libpq quoted as to_conninfo writes
 // them, so none can add or change another keyword.
 // Throws what store.get(id, Secrets::reveal) throws (NotFound, Integrity, KeyUnavailable,
-// Unavailable for the store's own database) and InvalidArgument for a bad timeout or a
-// type that cannot be tested. Never throws because the target failed.
+// Unavailable for the store's own database) and InvalidArgument for a bad timeout, a type
+// other than POSTGRESQL, or a details field with no libpq keyword (a row another client
+// wrote) or holding a NUL byte. Never throws because the target failed.
 DATAHUB_API TestResult test_connection(ConnectionStore& store, std::int64_t id,
                                        const TestOptions& options = {});
 
 // The same for details already in hand (a revealed record, or details not stored yet).
-// They are not validated against the type (a stored row written by another client may not
-// pass): a value libpq refuses, a port of 0 say, is a failed result ("other"), not a throw.
+// They are not validated against the type's limits: a value libpq refuses, a port of 0
+// say, is a failed result ("other"), not a throw. The InvalidArgument cases above hold.
 // `type` is the connection type ("POSTGRESQL").
 DATAHUB_API TestResult test_connection(const Details& details, const std::string& type,
                                        const TestOptions& options = {});

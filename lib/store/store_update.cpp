@@ -119,7 +119,8 @@ std::optional<Connection> ConnectionStore::Impl::attempt_update(store::SessionPo
       soci::into(created_us), soci::into(updated_us);
   if (!sql.got_data()) {
     // Unlocked, another writer changed or deleted the row since it was read (or a trigger
-    // skipped the write): the caller tries again under the lock, which tells them apart.
+    // skipped the write): update() tries again, in the end under the lock, which tells
+    // them apart.
     if (!locked) return std::nullopt;
     // Under the lock the version cannot have moved: a BEFORE UPDATE trigger of the table
     // returned NULL, and the row is as it was. Reported, and rolled back, rather than
@@ -151,10 +152,8 @@ Connection ConnectionStore::Impl::update(std::int64_t id, const ConnectionPatch&
     auto lease = pool.lease();
     // Without a row lock first, so that none is held while the key provider unwraps and
     // wraps (a KMS call can take seconds, and every other writer of the row would wait for
-    // it); the write then checks that the row is still the version read. Two round trips
-    // and no transaction, against four. When other writers keep getting in between (a busy
-    // row), the update is done under FOR UPDATE, where it cannot lose again: the provider
-    // is then called with the lock held, but a few tries first keep that rare.
+    // it): two round trips and no transaction, against four. On a busy row the last try
+    // holds the lock, so that it cannot lose again.
     for (int unlocked_try = 0; unlocked_try < kUnlockedTries; ++unlocked_try) {
       if (auto c = attempt_update(lease, id, patch, actor, expected, tags_json, false)) return std::move(*c);
     }
