@@ -37,21 +37,6 @@ class CountingProvider : public ForwardingProvider {
   mutable std::atomic<int> primaries{0}, wraps{0}, unwraps{0};
 };
 
-// Runs `before_first_wrap` once, inside its first wrap(): for a re-wrap, that is after the
-// rotation read the row and before it writes it back.
-class WrapHook : public ForwardingProvider {
- public:
-  using ForwardingProvider::ForwardingProvider;
-  datahub::Bytes wrap(const std::string& kid, const datahub::SecretBytes& dek, const datahub::Bytes& aad) const override {
-    if (!hooked_.exchange(true) && before_first_wrap) before_first_wrap();
-    return ForwardingProvider::wrap(kid, dek, aad);
-  }
-  std::function<void()> before_first_wrap;
-
- private:
-  mutable std::atomic<bool> hooked_{false};
-};
-
 // Its primary key id alternates between k1 and k2 from one call to the next, as a host's
 // may while it makes a new key primary.
 class AlternatingPrimary : public ForwardingProvider {
@@ -113,8 +98,8 @@ TEST_CASE("an edit between a re-wrap's read and its write is kept") {
   const auto id = editor.create(test::sample("edited mid-rotation", "before-rotation"), "editor").id;
   const std::string edk_read = stored_edk(id);
 
-  auto hook = std::make_shared<WrapHook>(test::keyring("k2", {"k1", "k2"}));
-  hook->before_first_wrap = [&] {
+  auto hook = std::make_shared<test::WrapWatcher>(test::keyring("k2", {"k1", "k2"}));
+  hook->during_first_wrap = [&] {
     datahub::ConnectionPatch p;
     p.details.set("password", "edited-between-read-and-write");
     editor.force_update(id, p, "editor");
@@ -140,17 +125,11 @@ TEST_CASE("update holds no row lock while the provider wraps, and keeps an edit 
   auto editor = test::open_store(test::keyring());
   const auto row = editor->create(test::sample("edited during update", "before-update"), "editor");
 
-  auto hook = std::make_shared<WrapHook>(test::keyring());
+  auto hook = std::make_shared<test::WrapWatcher>(test::keyring());
   bool row_was_free = false;
-  hook->before_first_wrap = [&] {
-    try {
-      soci::transaction tx(test::admin());
-      test::admin() << "SELECT 1 FROM database_connections WHERE id = " << row.id << " FOR UPDATE NOWAIT";
-      tx.rollback();
-      row_was_free = true;
-    } catch (const soci::soci_error&) {
-      return;  // locked: editing now would wait for the update that waits for us
-    }
+  hook->during_first_wrap = [&] {
+    row_was_free = test::row_lock_free(row.id);
+    if (!row_was_free) return;  // locked: editing now would wait for the update that waits for us
     datahub::ConnectionPatch meanwhile;
     meanwhile.description = std::optional<std::string>("edited meanwhile");
     meanwhile.details.set("port", std::int64_t{6543});

@@ -8,6 +8,7 @@
 #include <iostream>
 #include <map>
 #include <mutex>
+#include <thread>
 
 namespace test {
 
@@ -73,6 +74,26 @@ long long row_count() {
   long long n = 0;
   admin() << "SELECT count(*) FROM database_connections", soci::into(n);
   return n;
+}
+
+datahub::Bytes WrapWatcher::wrap(const std::string& kid, const datahub::SecretBytes& dek,
+                                 const datahub::Bytes& aad) const {
+  const int n = ++wraps;
+  if (n == 1 && during_first_wrap) during_first_wrap();
+  if (during_wrap) during_wrap(n);
+  std::this_thread::sleep_for(delay_);
+  return ForwardingProvider::wrap(kid, dek, aad);
+}
+
+bool row_lock_free(std::int64_t id) {
+  try {
+    soci::transaction tx(admin());
+    admin() << "SELECT 1 FROM database_connections WHERE id = :id FOR UPDATE NOWAIT", soci::use(id);
+    tx.rollback();
+    return true;
+  } catch (const soci::soci_error&) {
+    return false;  // 55P03: locked
+  }
 }
 
 void clear_table() {

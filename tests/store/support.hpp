@@ -5,6 +5,9 @@
 
 #include <soci/soci.h>
 
+#include <atomic>
+#include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
 #include <utility>
@@ -41,6 +44,27 @@ class ForwardingProvider : public datahub::KeyProvider {
  private:
   std::shared_ptr<datahub::StaticKeyring> inner_;
 };
+
+// A forwarding provider that watches a write from inside its wrap(): counts the calls
+// (one per seal), runs `during_first_wrap` inside the first and `during_wrap(n)` inside
+// the n-th (after the write read its row, before it writes), then sleeps `delay`, which
+// holds a write's read and its write apart for others to land in between.
+class WrapWatcher : public ForwardingProvider {
+ public:
+  explicit WrapWatcher(std::shared_ptr<datahub::StaticKeyring> inner, std::chrono::milliseconds delay = {})
+      : ForwardingProvider(std::move(inner)), delay_(delay) {}
+  datahub::Bytes wrap(const std::string& kid, const datahub::SecretBytes& dek, const datahub::Bytes& aad) const override;
+  mutable std::atomic<int> wraps{0};
+  std::function<void()> during_first_wrap;
+  std::function<void(int n)> during_wrap;
+
+ private:
+  std::chrono::milliseconds delay_;
+};
+
+// Whether another session could lock row `id` now (SELECT ... FOR UPDATE NOWAIT), that
+// is, whether no transaction holds its row lock.
+bool row_lock_free(std::int64_t id);
 
 // A session of our own, to look at the table the way an attacker with SQL access would.
 soci::session& admin();
