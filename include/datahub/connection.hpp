@@ -42,7 +42,8 @@ struct ConnectionPatch {
   // Left as std::nullopt, the description is kept; set to an empty inner optional
   // (patch.description = std::optional<std::string>{}), it is cleared.
   std::optional<std::optional<std::string>> description;
-  std::optional<std::vector<std::string>> tags;  // replaces the tags; the rules of NewConnection::tags
+  // Replaces the tags; NewConnection::tags' rules apply (duplicates dropped, limits).
+  std::optional<std::vector<std::string>> tags;
   // Merged into the stored details field by field (JSON merge patch): a field named here
   // replaces the stored one, a field in details_remove is removed, others are kept. So a
   // client that only saw redacted details can change the host without knowing the password.

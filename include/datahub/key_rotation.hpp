@@ -51,7 +51,8 @@ struct RotateOptions {
   // Re-encrypt fully with a fresh DEK under the store's cipher, rather than re-wrapping
   // the DEK only. Also selects rows sealed with another cipher, moving them over.
   bool reencrypt = false;
-  int retries = 3;               // re-reads of a row that changed under us before giving up on it, 0-100
+  // Re-reads of a row that changed under us before giving up on it, 0-100.
+  int retries = 3;
   // Batches in flight at once, 1-16, each on its own pooled session (so at most pool_size
   // run together). The extra workers are threads of the library, and call the key provider
   // too; batches are still taken in id order and each commits on its own. On the 2-core

@@ -141,14 +141,13 @@ class DATAHUB_API ConnectionStore {
                 Secrets secrets = Secrets::redact);
 
   // Applies the patch if the row's updated_at still equals expected_updated_at (the value
-  // the caller read), else throws Conflict. Sets updated_by, and an updated_at later than
-  // the previous one. A row sealed under an old key is re-sealed under the primary. The
-  // patch is merged onto the row as the last writer left it: concurrent updates of one row
-  // lose nothing. When another writer changed the row between update's read and its
-  // write, the patch is applied again to the row as that writer left it; the key provider
-  // is called with no row lock held, but for a fourth try, made under the lock (and so a
-  // busy row may cost up to four provider calls). NotFound when there is no such row. A patch that changes nothing is still a
-  // write: updated_at and updated_by move.
+  // the caller read), else throws Conflict; NotFound when there is no such row. Sets
+  // updated_by, and an updated_at later than the previous one, even for a patch that
+  // changes nothing. A row sealed under an old key is re-sealed under the primary.
+  // Concurrent updates of one row lose nothing: when another writer changed the row
+  // between update's read and its write, the patch is applied again to the row as that
+  // writer left it. The key provider is called with no row lock held, but on a fourth
+  // such try, made under the lock (so a busy row may cost four provider calls).
   Connection update(std::int64_t id, const ConnectionPatch& patch, std::string_view actor,
                     Timestamp expected_updated_at);
   // The same without the version check: the last writer wins. For admin tools.
