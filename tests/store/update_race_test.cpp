@@ -310,8 +310,27 @@ TEST_CASE("update race: another client's writes between update's read and its wr
   }
   // xmin must not move without a write: else an update would seal twice for nothing.
   SUBCASE("VACUUM FREEZE keeps xmin: written at the first try") {
-    provider->during_first_wrap = [&] { test::admin() << "VACUUM (FREEZE) database_connections"; };
+    // The row is frozen once the table's relfrozenxid has passed its xmin; another
+    // session's snapshot can hold that back for a moment, so a few tries.
+    const auto frozen = [&] {
+      int is_frozen = 0;
+      test::admin() << "SELECT CASE WHEN CAST(CAST(xmin AS text) AS bigint) < (SELECT CAST(CAST(relfrozenxid "
+                       "AS text) AS bigint) FROM pg_class WHERE oid = CAST('database_connections' AS regclass)) "
+                       "THEN 1 ELSE 0 END FROM database_connections WHERE id = :id",
+          soci::use(row.id), soci::into(is_frozen);
+      return is_frozen == 1;
+    };
+    CHECK_FALSE(frozen());  // a row just written is not
+    bool was_frozen = false;
+    provider->during_first_wrap = [&] {
+      for (int attempt = 0; attempt < 20 && !was_frozen; ++attempt) {
+        test::admin() << "VACUUM (FREEZE) database_connections";
+        was_frozen = frozen();
+        if (!was_frozen) std::this_thread::sleep_for(50ms);
+      }
+    };
     CHECK(updater->update(row.id, patch, "updater", row.updated_at).updated_by == "updater");
+    CHECK(was_frozen);  // else this subcase tested nothing
     CHECK(provider->wraps == 1);
   }
   SUBCASE("VACUUM FULL keeps xmin: written at the first try") {
