@@ -63,8 +63,7 @@ Connection ConnectionStore::create(const NewConnection& input, std::string_view 
                       "(id, name, description, type, connection_details, tags, created_by, updated_by) VALUES (";
     sql += "CAST(" + p.add(id) + " AS integer), ";
     sql += p.add(input.name) + ", ";
-    // Params carries text only: a missing description is written as the literal NULL.
-    sql += input.description ? p.add(*input.description) + ", " : std::string("NULL, ");
+    sql += p.add_nullable(input.description) + ", ";
     sql += p.add(input.type) + ", ";
     sql += "CAST(" + p.add(envelope) + " AS jsonb), ";
     sql += "ARRAY(SELECT jsonb_array_elements_text(CAST(" + p.add(tags) + " AS jsonb))), ";
@@ -213,20 +212,21 @@ Connection ConnectionStore::force_update(std::int64_t id, const ConnectionPatch&
 
 void ConnectionStore::remove(std::int64_t id) {
   require_possible_id(id);
-  long long deleted = 0;
-  soci::indicator ind = soci::i_null;
+  bool deleted = false;
   try {
     auto lease = impl_->pool.lease();
-    long long target = id;
-    lease.session() << "DELETE FROM database_connections WHERE id = CAST(:id AS bigint) RETURNING id",
-        soci::use(target, "id"), soci::into(deleted, ind);
-    if (!lease.session().got_data()) ind = soci::i_null;
-    if (ind == soci::i_null) {
+    store::Params p;
+    const std::string target = p.add(id);
+    deleted = PQntuples(store::exec(lease,
+                                    "DELETE FROM database_connections WHERE id = CAST(" + target +
+                                        " AS bigint) RETURNING id",
+                                    p, "delete")
+                            .get()) == 1;
+    if (!deleted) {
       // No row deleted: none with that id, or a BEFORE DELETE trigger kept it.
-      long long kept = 0;
-      lease.session() << "SELECT count(*) FROM database_connections WHERE id = CAST(:id AS bigint)",
-          soci::use(target, "id"), soci::into(kept);
-      if (kept != 0)
+      const auto kept = store::exec(
+          lease, "SELECT count(*) FROM database_connections WHERE id = CAST(" + target + " AS bigint)", p, "delete");
+      if (store::integer(kept.get(), 0, 0) != 0)
         throw Database("delete: the server kept connection " + std::to_string(id) +
                            " (a trigger on the table skipped the delete)",
                        "");
@@ -234,7 +234,7 @@ void ConnectionStore::remove(std::int64_t id) {
   } catch (...) {
     store::rethrow_as_datahub_error("delete");
   }
-  if (ind == soci::i_null) throw no_connection(id);
+  if (!deleted) throw no_connection(id);
 }
 
 }  // namespace datahub

@@ -8,8 +8,20 @@
 namespace datahub::store {
 
 std::string Params::add(std::string value) {
-  values_.push_back(std::move(value));
+  values_.emplace_back(std::move(value));
   return "$" + std::to_string(values_.size());
+}
+
+std::string Params::add_nullable(const std::optional<std::string>& value) {
+  values_.push_back(value);
+  return "$" + std::to_string(values_.size());
+}
+
+std::vector<const char*> Params::pointers() const {
+  std::vector<const char*> out;
+  out.reserve(values_.size());
+  for (const auto& v : values_) out.push_back(v ? v->c_str() : nullptr);
+  return out;
 }
 
 Result exec(const SessionPool::Lease& lease, const std::string& sql, const Params& params,
@@ -24,9 +36,7 @@ Result exec(const SessionPool::Lease& lease, const std::string& sql, const Param
     if (!made || PQresultStatus(made.get()) != PGRES_COMMAND_OK) throw_pq_error(operation, conn, made.get());
     it = prepared.emplace(sql, name).first;
   }
-  std::vector<const char*> values;
-  values.reserve(params.values().size());
-  for (const auto& v : params.values()) values.push_back(v.c_str());
+  const std::vector<const char*> values = params.pointers();
   Result result(PQexecPrepared(conn, it->second.c_str(), static_cast<int>(values.size()), values.data(),
                                nullptr, nullptr, 0));
   const auto status = result ? PQresultStatus(result.get()) : PGRES_FATAL_ERROR;
@@ -38,9 +48,7 @@ Result exec_unprepared(const SessionPool::Lease& lease, const std::string& sql, 
                        const std::string& operation) {
   PGconn* conn = lease.connection();
   if (!conn) throw_lost_connection(operation, nullptr);
-  std::vector<const char*> values;
-  values.reserve(params.values().size());
-  for (const auto& v : params.values()) values.push_back(v.c_str());
+  const std::vector<const char*> values = params.pointers();
   Result result(PQexecParams(conn, sql.c_str(), static_cast<int>(values.size()), nullptr, values.data(),
                              nullptr, nullptr, 0));
   const auto status = result ? PQresultStatus(result.get()) : PGRES_FATAL_ERROR;

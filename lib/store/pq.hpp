@@ -8,6 +8,7 @@
 #include <libpq-fe.h>
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -19,10 +20,13 @@ class Params {
  public:
   std::string add(std::string value);
   std::string add(long long value) { return add(std::to_string(value)); }
-  const std::vector<std::string>& values() const noexcept { return values_; }
+  // SQL NULL when there is no value: one statement text, so one prepared statement, for both.
+  std::string add_nullable(const std::optional<std::string>& value);
+  // The values as libpq takes them (nullptr for NULL), valid while this object is.
+  std::vector<const char*> pointers() const;
 
  private:
-  std::vector<std::string> values_;
+  std::vector<std::optional<std::string>> values_;
 };
 
 struct ResultDeleter {
