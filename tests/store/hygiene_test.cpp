@@ -28,6 +28,10 @@ std::string read_file(const char* path) {
 
 TEST_CASE("the password appears in no log, error, dump or server log") {
   test::clear_table();
+  // Only what this test makes the server log: the next test case puts the marker in
+  // non-secret columns on purpose, and a second run against the same server finds it.
+  const char* server_log = std::getenv("DATAHUB_TEST_PG_LOG");
+  const std::size_t server_log_start = server_log ? read_file(server_log).size() : 0;
   std::mutex mutex;
   std::string log_text, error_text;
   datahub::StoreOptions options;
@@ -93,8 +97,8 @@ TEST_CASE("the password appears in no log, error, dump or server log") {
   REQUIRE(dump.find("database_connections") != std::string::npos);
   CHECK(dump.find(kMarker) == std::string::npos);
 
-  if (const char* server_log = std::getenv("DATAHUB_TEST_PG_LOG")) {
-    const std::string text = read_file(server_log);
+  if (server_log) {
+    const std::string text = read_file(server_log).substr(server_log_start);
     REQUIRE(text.find("database_connections") != std::string::npos);  // statements are logged
     CHECK(text.find(kMarker) == std::string::npos);
   } else {
