@@ -64,8 +64,10 @@ struct DekCacheOptions {
 };
 
 enum class LogLevel { debug, info, warning, error };
-// Receives the store's diagnostics: reconnects, rows that fail to open, and each migration
-// applied or reverted (info, "schema: migration 4 (<name>) applied").
+// Receives the store's diagnostics: reconnects, rows that fail to open, each migration
+// applied or reverted (info, "schema: migration 4 (<name>) applied"), and each time an
+// update tries again because another writer got to its row first (debug, "update:
+// connection 7 was written by another writer after it was read; trying again").
 // Called from any thread; messages never contain a secret or a bound value.
 using LogCallback = std::function<void(LogLevel level, const std::string& message)>;
 
@@ -147,7 +149,8 @@ class DATAHUB_API ConnectionStore {
   // Concurrent updates of one row lose nothing: when another writer changed the row
   // between update's read and its write, the patch is applied again to the row as that
   // writer left it. The key provider is called with no row lock held, but on a fourth
-  // such try, made under the lock (so a busy row may cost four provider calls).
+  // such try, made under the lock; and again on a try only when that writer changed the
+  // details (so a row whose details are busy may cost four provider calls).
   Connection update(std::int64_t id, const ConnectionPatch& patch, std::string_view actor,
                     Timestamp expected_updated_at);
   // The same without the version check: the last writer wins. For admin tools.

@@ -30,12 +30,14 @@ struct ConnectionStore::Impl {
 
   Connection update(std::int64_t id, const ConnectionPatch& patch, std::string_view actor,
                     const Timestamp* expected_updated_at);
+  // update()'s arguments, checked; and what one try made of the row's details, for the next.
+  struct UpdateRequest;
+  struct SealedDetails;
   // One try of update(): under the row lock (`locked`), or without one and written only if
   // the row is still the version read (std::nullopt when it is not).
-  std::optional<Connection> attempt_update(store::SessionPool::Lease& lease, std::int64_t id,
-                                           const ConnectionPatch& patch, std::string_view actor,
-                                           const Timestamp* expected_updated_at,
-                                           const std::optional<std::string>& tags_json, bool locked);
+  std::optional<Connection> attempt_update(store::SessionPool::Lease& lease, const UpdateRequest& request,
+                                           std::optional<SealedDetails>& sealed, bool locked);
+  SealedDetails seal_patched(const store::StoredRow& row, const ConnectionPatch& patch);
 };
 
 // "No connection with id N", also for an id no row can have (SERIAL ids are 1 to

@@ -9,6 +9,7 @@
 #include <datahub/connection_type.hpp>
 #include <datahub/error.hpp>
 
+#include <cstdlib>
 #include <optional>
 
 namespace datahub {
@@ -38,35 +39,26 @@ constexpr int kUnlockedTries = 3;
 
 }  // namespace
 
-// One attempt at an update. Locked: in a transaction, the row read under FOR UPDATE, and
-// the write always happens (or fails). Unlocked: the row is read without a lock, and the
-// write applies only if the row is still the version read: the same xmin (which every
-// write of the row changes; as text, its exact decimal value) and the same updated_at
-// (which every update moves forward: a second guard, for the day a row left untouched for
-// 2^32 transactions meets a writer whose transaction id wrapped around to its xmin).
-// std::nullopt when another writer got there first, with nothing written.
-std::optional<Connection> ConnectionStore::Impl::attempt_update(store::SessionPool::Lease& lease, std::int64_t id,
-                                                               const ConnectionPatch& patch, std::string_view actor,
-                                                               const Timestamp* expected,
-                                                               const std::optional<std::string>& tags_json,
-                                                               bool locked) {
-  soci::session& sql = lease.session();
-  std::optional<soci::transaction> tx;
-  if (locked) tx.emplace(sql);
-  store::Params params;
-  const auto result = store::exec(lease,
-                                  std::string("SELECT ") + store::row_columns() +
-                                      ", CAST(xmin AS text) FROM database_connections WHERE id = CAST(" +
-                                      params.add(id) + " AS bigint)" + (locked ? " FOR UPDATE" : ""),
-                                  params, "update");
-  auto rows = store::rows_from(result.get());
-  if (rows.empty()) throw no_connection(id);
-  store::StoredRow& row = rows.front();
-  std::string read_version = store::text(result.get(), 0, PQnfields(result.get()) - 1);  // the xmin, last
-  if (expected && expected->time_since_epoch().count() != row.updated_us) {
-    throw Conflict("connection " + std::to_string(id) + " was changed since it was read");
-  }
+struct ConnectionStore::Impl::UpdateRequest {
+  std::int64_t id = 0;
+  const ConnectionPatch& patch;
+  std::string_view actor;
+  const Timestamp* expected = nullptr;    // updated_at as the caller read it; none for force_update
+  std::optional<std::string> tags_json;  // the patch's tags, normalised, as a JSON array
+};
 
+// The details a try will write, made from the row's envelope and type as that try read them.
+struct ConnectionStore::Impl::SealedDetails {
+  std::string read_envelope;
+  std::string read_type;
+  Details details;       // patched and validated
+  std::string envelope;  // sealed anew, or the one read when nothing needed it
+  std::string kid;
+  std::string alg;
+};
+
+ConnectionStore::Impl::SealedDetails ConnectionStore::Impl::seal_patched(const store::StoredRow& row,
+                                                                         const ConnectionPatch& patch) {
   crypto::Envelope envelope;
   Details details = codec.open(row.envelope, row.id, &envelope);
   const bool details_changed = !patch.details.empty() || !patch.details_remove.empty();
@@ -77,8 +69,50 @@ std::optional<Connection> ConnectionStore::Impl::attempt_update(store::SessionPo
   // A stale row is re-sealed under the primary key on its next write. (Changed details
   // are re-sealed anyway: the provider is then asked for its primary once, by the seal.)
   const bool reseal = details_changed || envelope.kid != crypto::checked_primary_key_id(codec.keys());
-  std::string sealed_kid = envelope.kid;
-  std::string new_envelope = reseal ? codec.seal(details, row.id, &sealed_kid) : row.envelope;
+  SealedDetails sealed{row.envelope, row.type, std::move(details), {}, envelope.kid, envelope.alg};
+  if (reseal) {
+    sealed.envelope = codec.seal(sealed.details, row.id, &sealed.kid);
+    sealed.alg = options.cipher;
+  } else {
+    sealed.envelope = row.envelope;
+  }
+  return sealed;
+}
+
+// One attempt at an update. Locked: in a transaction, the row read under FOR UPDATE, and
+// the write always happens (or fails). Unlocked: the row is read without a lock, and the
+// write applies only if the row is still the version read: the same xmin (which every
+// write of the row changes; as text, its exact decimal value) and the same updated_at
+// (which every update moves forward: a second guard, for the day a row left untouched for
+// 2^32 transactions meets a writer whose transaction id wrapped around to its xmin).
+// std::nullopt when another writer got there first, with nothing written.
+std::optional<Connection> ConnectionStore::Impl::attempt_update(store::SessionPool::Lease& lease,
+                                                               const UpdateRequest& request,
+                                                               std::optional<SealedDetails>& sealed, bool locked) {
+  const std::int64_t id = request.id;
+  std::optional<soci::transaction> tx;
+  if (locked) tx.emplace(lease.session());
+  store::Params params;
+  const auto result = store::exec(lease,
+                                  std::string("SELECT ") + store::row_columns() +
+                                      ", CAST(xmin AS text) FROM database_connections WHERE id = CAST(" +
+                                      params.add(id) + " AS bigint)" + (locked ? " FOR UPDATE" : ""),
+                                  params, "update");
+  auto rows = store::rows_from(result.get());
+  if (rows.empty()) throw no_connection(id);
+  store::StoredRow& row = rows.front();
+  std::string read_version = store::text(result.get(), 0, PQnfields(result.get()) - 1);  // the xmin, last
+  if (request.expected && request.expected->time_since_epoch().count() != row.updated_us) {
+    throw Conflict("connection " + std::to_string(id) + " was changed since it was read");
+  }
+  // A writer that got in before the last try's write but left the details as they were
+  // (it changed the name, the tags) costs no second unwrap and seal: the same envelope and
+  // type make the same details.
+  if (!sealed || sealed->read_envelope != row.envelope || sealed->read_type != row.type) {
+    sealed = seal_patched(row, request.patch);
+  }
+  const ConnectionPatch& patch = request.patch;
+  const std::optional<std::string>& tags_json = request.tags_json;
 
   // The record is built before anything is written: an error after the UPDATE rolls it back.
   Connection c;
@@ -86,38 +120,32 @@ std::optional<Connection> ConnectionStore::Impl::attempt_update(store::SessionPo
   c.name = patch.name.value_or(row.name);
   c.description = patch.description ? *patch.description : row.description;
   c.type = row.type;
-  c.details = std::move(details);
+  c.details = sealed->details;
   c.redacted = store::redact(c.details, c.type);
   c.tags = store::tags_from_json(tags_json.value_or(row.tags_json));
   c.created_by = row.created_by;
-  c.updated_by = std::string(actor);
-  c.key_id = sealed_kid;
-  c.alg = reseal ? options.cipher : envelope.alg;
+  c.updated_by = std::string(request.actor);
+  c.key_id = sealed->kid;
+  c.alg = sealed->alg;
 
-  std::string description_text = c.description.value_or("");
-  soci::indicator description_ind = c.description ? soci::i_ok : soci::i_null;
-  // Tags are written only when the patch sets them: the row's own are left as stored.
-  std::string tags_text = tags_json.value_or("");
-  soci::indicator tags_ind = tags_json ? soci::i_ok : soci::i_null;
-  long long row_id = row.id, read_updated_us = row.updated_us, created_us = 0, updated_us = 0;
   // updated_at always moves forward, even when the clock does not (same transaction
   // time, clock steps back): optimistic checks rely on it changing. A NULL or infinite
   // one (another client's) becomes the transaction time: +infinity would stay put.
-  sql << "UPDATE database_connections SET name = :name, description = :description, "
-         "tags = COALESCE((SELECT ARRAY(SELECT jsonb_array_elements_text(j)) "
-         "FROM CAST(:tags AS jsonb) AS j WHERE j IS NOT NULL), tags), "
-         "connection_details = CAST(:details AS jsonb), updated_by = :updated_by, "
-         "updated_at = CASE WHEN isfinite(updated_at) "
-         "THEN GREATEST(CURRENT_TIMESTAMP, updated_at + interval '1 microsecond') ELSE CURRENT_TIMESTAMP END "
-         "WHERE id = CAST(:id AS bigint) AND CAST(xmin AS text) = :version AND " +
-             store::micros_since_epoch("updated_at") + " = :read_updated_us "
-         "RETURNING " + store::micros_since_epoch("created_at") + ", " + store::micros_since_epoch("updated_at"),
-      soci::use(c.name, "name"), soci::use(description_text, description_ind, "description"),
-      soci::use(tags_text, tags_ind, "tags"), soci::use(new_envelope, "details"),
-      soci::use(c.updated_by, "updated_by"), soci::use(row_id, "id"), soci::use(read_version, "version"),
-      soci::use(read_updated_us, "read_updated_us"),
-      soci::into(created_us), soci::into(updated_us);
-  if (!sql.got_data()) {
+  // Tags are written only when the patch sets them: the row's own are left as stored.
+  store::Params p;
+  const std::string sql =
+      "UPDATE database_connections SET name = " + p.add(c.name) + ", description = " + p.add_nullable(c.description) +
+      ", tags = COALESCE((SELECT ARRAY(SELECT jsonb_array_elements_text(j)) FROM CAST(" + p.add_nullable(tags_json) +
+      " AS jsonb) AS j WHERE j IS NOT NULL), tags), connection_details = CAST(" + p.add(sealed->envelope) +
+      " AS jsonb), updated_by = " + p.add(c.updated_by) +
+      ", updated_at = CASE WHEN isfinite(updated_at) "
+      "THEN GREATEST(CURRENT_TIMESTAMP, updated_at + interval '1 microsecond') ELSE CURRENT_TIMESTAMP END "
+      "WHERE id = CAST(" + p.add(row.id) + " AS bigint) AND CAST(xmin AS text) = " + p.add(std::move(read_version)) +
+      " AND " + store::micros_since_epoch("updated_at") + " = CAST(" + p.add(row.updated_us) +
+      " AS bigint) RETURNING " + store::micros_since_epoch("created_at") + ", " +
+      store::micros_since_epoch("updated_at");
+  const auto written = store::exec(lease, sql, p, "update");
+  if (PQntuples(written.get()) != 1) {
     // Unlocked, another writer changed or deleted the row since it was read (or a trigger
     // skipped the write): update() tries again, in the end under the lock, which tells
     // them apart.
@@ -129,6 +157,9 @@ std::optional<Connection> ConnectionStore::Impl::attempt_update(store::SessionPo
                        " (a trigger on the table skipped it); nothing was changed",
                    "");
   }
+  // strtoll, not the throwing store::integer: the row is written (and committed, unlocked).
+  const long long created_us = std::strtoll(PQgetvalue(written.get(), 0, 0), nullptr, 10);
+  const long long updated_us = std::strtoll(PQgetvalue(written.get(), 0, 1), nullptr, 10);
   c.created_at = Timestamp(std::chrono::microseconds(created_us));
   c.updated_at = Timestamp(std::chrono::microseconds(updated_us));
   if (tx) tx->commit();
@@ -141,8 +172,8 @@ Connection ConnectionStore::Impl::update(std::int64_t id, const ConnectionPatch&
   model::check_actor(actor, "actor");
   if (patch.name) model::check_name(*patch.name);
   if (patch.description && *patch.description) model::check_description(**patch.description);
-  std::optional<std::string> tags_json;
-  if (patch.tags) tags_json = store::tags_to_json(model::normalize_tags(*patch.tags));
+  UpdateRequest request{id, patch, actor, expected, std::nullopt};
+  if (patch.tags) request.tags_json = store::tags_to_json(model::normalize_tags(*patch.tags));
   for (const auto& name : patch.details_remove) {
     if (patch.details.find(name))
       throw InvalidArgument("connection_details." + model::name_for_message(name), "is both set and removed");
@@ -154,10 +185,14 @@ Connection ConnectionStore::Impl::update(std::int64_t id, const ConnectionPatch&
     // wraps (a KMS call can take seconds, and every other writer of the row would wait for
     // it): two round trips and no transaction, against four. On a busy row the last try
     // holds the lock, so that it cannot lose again.
-    for (int unlocked_try = 0; unlocked_try < kUnlockedTries; ++unlocked_try) {
-      if (auto c = attempt_update(lease, id, patch, actor, expected, tags_json, false)) return std::move(*c);
+    std::optional<SealedDetails> sealed;
+    for (int unlocked_try = 1; unlocked_try <= kUnlockedTries; ++unlocked_try) {
+      if (auto c = attempt_update(lease, request, sealed, false)) return std::move(*c);
+      log(LogLevel::debug, "update: connection " + std::to_string(id) +
+                               " was written by another writer after it was read; trying again" +
+                               (unlocked_try == kUnlockedTries ? " under the row lock" : ""));
     }
-    return std::move(*attempt_update(lease, id, patch, actor, expected, tags_json, true));
+    return std::move(*attempt_update(lease, request, sealed, true));
   } catch (...) {
     store::rethrow_as_datahub_error("update");
   }

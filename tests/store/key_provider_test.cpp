@@ -164,6 +164,41 @@ TEST_CASE("update holds no row lock while the provider wraps, and keeps an edit 
   }
 }
 
+TEST_CASE("update seals once when a writer that got in first left the details as they were") {
+  // The other writer changes the description inside update's wrap(): update's write then
+  // matches nothing and it tries again. The envelope it reads again is the one it sealed
+  // from, so it writes that seal rather than asking the provider again; a details edit in
+  // between still makes it seal again, onto that edit.
+  test::clear_table();
+  auto editor = test::open_store(test::keyring());
+  const auto row = editor->create(test::sample("seal once", "before-update"), "editor");
+  auto hook = std::make_shared<test::WrapWatcher>(test::keyring());
+  auto updater = test::open_store(hook);
+  datahub::ConnectionPatch patch;
+  patch.details.set("password", "set-by-update");
+  datahub::ConnectionPatch meanwhile;
+
+  SUBCASE("the other writer changed the description: one seal") {
+    meanwhile.description = std::optional<std::string>("edited meanwhile");
+  }
+  SUBCASE("the other writer changed the details: a second seal, onto its edit") {
+    meanwhile.details.set("port", std::int64_t{6543});
+  }
+  hook->during_first_wrap = [&] { editor->force_update(row.id, meanwhile, "other-writer"); };
+  const auto updated = updater->force_update(row.id, patch, "updater");
+  CHECK(hook->wraps == (meanwhile.details.empty() ? 1 : 2));
+  const auto read = editor->get(row.id, datahub::Secrets::reveal);
+  CHECK(*read.details.find_string("password") == "set-by-update");
+  CHECK(read.updated_by == "updater");
+  CHECK(read.description == (meanwhile.description ? *meanwhile.description : row.description));
+  const std::int64_t port = meanwhile.details.empty() ? 6432 : 6543;  // the sample's, or the edit's
+  REQUIRE(read.details.find_integer("port"));
+  CHECK(*read.details.find_integer("port") == port);
+  REQUIRE(updated.details.find_integer("port"));
+  CHECK(*updated.details.find_integer("port") == port);
+  CHECK(updated.updated_at == read.updated_at);
+}
+
 TEST_CASE("create, create_many and update report the key each record was sealed under") {
   test::clear_table();
   auto store = test::open_store(std::make_shared<AlternatingPrimary>());
