@@ -149,8 +149,9 @@ class DATAHUB_API ConnectionStore {
   // Concurrent updates of one row lose nothing: when another writer changed the row
   // between update's read and its write, the patch is applied again to the row as that
   // writer left it. The key provider is called with no row lock held, but on a fourth
-  // such try, made under the lock; and again on a try only when that writer changed the
-  // details (so a row whose details are busy may cost four provider calls).
+  // such try, made under the lock; and it opens and seals again only when that writer
+  // changed the envelope (the details, or the key they are sealed under) or the primary
+  // key changed: a row whose details are busy may cost four seals.
   Connection update(std::int64_t id, const ConnectionPatch& patch, std::string_view actor,
                     Timestamp expected_updated_at);
   // The same without the version check: the last writer wins. For admin tools.

@@ -105,10 +105,12 @@ std::optional<Connection> ConnectionStore::Impl::attempt_update(store::SessionPo
   if (request.expected && request.expected->time_since_epoch().count() != row.updated_us) {
     throw Conflict("connection " + std::to_string(id) + " was changed since it was read");
   }
-  // A writer that got in before the last try's write but left the details as they were
-  // (it changed the name, the tags) costs no second unwrap and seal: the same envelope and
-  // type make the same details.
-  if (!sealed || sealed->read_envelope != row.envelope || sealed->read_type != row.type) {
+  // A writer that got in before the last try's write but left the envelope as it was (it
+  // changed the name, the tags) costs no second unwrap and seal: the same envelope and type
+  // make the same details. Unless the provider has a new primary meanwhile: the write
+  // re-seals under it, as every write does.
+  if (!sealed || sealed->read_envelope != row.envelope || sealed->read_type != row.type ||
+      sealed->kid != crypto::checked_primary_key_id(codec.keys())) {
     sealed = seal_patched(row, request.patch);
   }
   const ConnectionPatch& patch = request.patch;

@@ -98,7 +98,8 @@ TEST_CASE("the password appears in no log, error, dump or server log") {
   CHECK(dump.find(kMarker) == std::string::npos);
 
   if (server_log) {
-    const std::string text = read_file(server_log).substr(server_log_start);
+    std::string text = read_file(server_log);
+    if (server_log_start <= text.size()) text.erase(0, server_log_start);  // else rotated: all of it
     REQUIRE(text.find("database_connections") != std::string::npos);  // statements are logged
     CHECK(text.find(kMarker) == std::string::npos);
   } else {

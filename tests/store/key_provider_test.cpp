@@ -165,37 +165,56 @@ TEST_CASE("update holds no row lock while the provider wraps, and keeps an edit 
 }
 
 TEST_CASE("update seals once when a writer that got in first left the details as they were") {
-  // The other writer changes the description inside update's wrap(): update's write then
-  // matches nothing and it tries again. The envelope it reads again is the one it sealed
-  // from, so it writes that seal rather than asking the provider again; a details edit in
-  // between still makes it seal again, onto that edit.
+  // The other writer edits the row inside update's wrap(): update's write then matches
+  // nothing and it tries again. When the envelope it reads again is the one it sealed from,
+  // it writes that seal rather than asking the provider again; a details edit, or a new
+  // primary key, in between makes it seal again.
+  struct SwitchablePrimary : test::WrapWatcher {
+    SwitchablePrimary() : WrapWatcher(test::keyring("k1", {"k1", "k2"})) {}
+    std::string primary_key_id() const override { return primary; }
+    std::string primary = "k1";  // switched on update's own thread, inside its wrap()
+  };
   test::clear_table();
-  auto editor = test::open_store(test::keyring());
+  auto editor = test::open_store(test::keyring("k1", {"k1", "k2"}));
   const auto row = editor->create(test::sample("seal once", "before-update"), "editor");
-  auto hook = std::make_shared<test::WrapWatcher>(test::keyring());
+  auto hook = std::make_shared<SwitchablePrimary>();
   auto updater = test::open_store(hook);
   datahub::ConnectionPatch patch;
   patch.details.set("password", "set-by-update");
   datahub::ConnectionPatch meanwhile;
+  meanwhile.description = std::optional<std::string>("edited meanwhile");
+  int seals = 1;
+  std::int64_t port = 6432;  // the sample's
+  std::string primary = "k1";
 
-  SUBCASE("the other writer changed the description: one seal") {
-    meanwhile.description = std::optional<std::string>("edited meanwhile");
-  }
+  SUBCASE("the other writer changed the description: one seal") {}
   SUBCASE("the other writer changed the details: a second seal, onto its edit") {
     meanwhile.details.set("port", std::int64_t{6543});
+    seals = 2;
+    port = 6543;
   }
-  hook->during_first_wrap = [&] { editor->force_update(row.id, meanwhile, "other-writer"); };
+  SUBCASE("the primary key changed meanwhile: a second seal, under the new primary") {
+    seals = 2;
+    primary = "k2";
+  }
+  hook->during_first_wrap = [&] {
+    editor->force_update(row.id, meanwhile, "other-writer");
+    hook->primary = primary;
+  };
   const auto updated = updater->force_update(row.id, patch, "updater");
-  CHECK(hook->wraps == (meanwhile.details.empty() ? 1 : 2));
+  CHECK(hook->wraps == seals);
   const auto read = editor->get(row.id, datahub::Secrets::reveal);
   CHECK(*read.details.find_string("password") == "set-by-update");
   CHECK(read.updated_by == "updater");
-  CHECK(read.description == (meanwhile.description ? *meanwhile.description : row.description));
-  const std::int64_t port = meanwhile.details.empty() ? 6432 : 6543;  // the sample's, or the edit's
+  CHECK(read.description == meanwhile.description);
+  CHECK(read.key_id == primary);
   REQUIRE(read.details.find_integer("port"));
   CHECK(*read.details.find_integer("port") == port);
-  REQUIRE(updated.details.find_integer("port"));
-  CHECK(*updated.details.find_integer("port") == port);
+  // What update returns is what it wrote.
+  CHECK(updated.description == read.description);
+  CHECK(updated.updated_by == read.updated_by);
+  CHECK(updated.key_id == read.key_id);
+  CHECK(updated.details == editor->get(row.id).details);  // both redacted
   CHECK(updated.updated_at == read.updated_at);
 }
 
