@@ -191,14 +191,19 @@ Envelope Sealer::seal(const SecretBytes& plaintext, std::int64_t row_id) const {
 }
 
 Envelope Sealer::rewrap(const Envelope& e, std::int64_t row_id) const {
-  const auto cipher = cipher_for(e);
+  std::shared_ptr<const Cipher> cipher;
+  if (rewrap_opens_ciphertext_) {
+    cipher = cipher_for(e);
+  } else if (e.v != kEnvelopeVersion) {
+    throw Integrity("envelope: unsupported version");
+  }
   const SecretBytes dek = unwrap_dek(*keys_, e.kid, e.edk);
   // The DEK must open the row's ciphertext before it is wrapped over the row's only copy:
   // an unwrap() that returns 32 bytes of another key (an adapter caching by key id, the
   // wrong KEK behind an id) round-trips under the new key too, and a re-wrap would make
   // the row's loss permanent. Integrity, as open() says; the row stays as it was. (Not
   // needed with our own keyring: see the constructor.)
-  if (rewrap_opens_ciphertext_)
+  if (cipher)
     cipher->open(content_key(dek, e, cipher->key_length()), e.nonce, e.ciphertext, details_associated_data(row_id, e));
   Envelope out = e;
   out.kid = checked_primary_key_id(*keys_);

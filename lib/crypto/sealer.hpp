@@ -29,10 +29,12 @@ class Sealer {
   SecretBytes open(const Envelope& envelope, std::int64_t row_id) const;
 
   // The same envelope with its DEK re-wrapped under the primary key: mid, nonce and
-  // ciphertext are unchanged (the content's associated data does not name the KEK). The
-  // unwrapped DEK is checked to open the ciphertext (bound to row `row_id`) first, and the
-  // new wrapped key to unwrap to it again. Throws like open().
+  // ciphertext are unchanged (the content's associated data does not name the KEK). When
+  // rewrap_reads_ciphertext(), the unwrapped DEK is checked to open the ciphertext (bound
+  // to row `row_id`) first; otherwise only the envelope's v, kid and edk are read. The new
+  // wrapped key is checked to unwrap to the DEK again. Throws like open().
   Envelope rewrap(const Envelope& envelope, std::int64_t row_id) const;
+  bool rewrap_reads_ciphertext() const noexcept { return rewrap_opens_ciphertext_; }
 
   const KeyProvider& keys() const noexcept { return *keys_; }
   const std::string& cipher_name() const noexcept { return cipher_name_; }

@@ -1,6 +1,7 @@
 #include "store/record_codec.hpp"
 
 #include "crypto/base64.hpp"
+#include "crypto/key_id.hpp"
 #include "model/details_json.hpp"
 
 #include <datahub/connection_type.hpp>
@@ -23,8 +24,19 @@ std::string RecordCodec::rotate(const std::string& envelope_json, std::int64_t i
   return crypto::to_json(sealer_.rewrap(crypto::parse_envelope(envelope_json), id));
 }
 
-RecordCodec::MovedKey RecordCodec::rewrap_key(const std::string& envelope_json, std::int64_t id) const {
-  crypto::Envelope moved = sealer_.rewrap(crypto::parse_envelope(envelope_json), id);
+RecordCodec::MovedKey RecordCodec::rewrap_key(const WrappedKeyRow& row) const {
+  crypto::Envelope e;
+  if (rewrap_reads_envelope()) {
+    e = crypto::parse_envelope(row.envelope);
+  } else {
+    // The members the re-wrap reads, checked as parse_envelope checks them.
+    static const std::string supported_version = std::to_string(crypto::kEnvelopeVersion);  // "v" as the server returns it
+    if (row.version != supported_version) throw Integrity("envelope: unsupported version");
+    if (!crypto::is_valid_key_id(row.kid)) throw Integrity("envelope: malformed kid");
+    if (!crypto::base64_decode_strict(row.edk, e.edk)) throw Integrity("envelope: malformed edk");
+    e.kid = row.kid;
+  }
+  crypto::Envelope moved = sealer_.rewrap(e, row.id);
   return {std::move(moved.kid), crypto::base64_encode(moved.edk)};
 }
 

@@ -39,14 +39,18 @@ class RecordCodec {
 
   // A stored envelope's "kid" and "edk" (as text, "edk" in base64) moved under the primary
   // key, for a re-wrap that rewrites those two members and leaves the rest as stored.
-  // Throws Integrity or KeyUnavailable. The whole envelope is parsed and its ciphertext
-  // opened with the unwrapped DEK before that DEK is wrapped again: an unwrap() that gives
-  // a wrong (well-formed) key must not replace the row's only wrapped copy of its own.
+  // Throws Integrity or KeyUnavailable. With a host's key provider the row's whole
+  // envelope is parsed and its ciphertext opened with the unwrapped DEK before that DEK is
+  // wrapped again: an unwrap() that gives a wrong (well-formed) key must not replace the
+  // row's only wrapped copy of its own. Our keyring's unwrap cannot (an AES-GCM open under
+  // the key's KEK), so with it only the row's v, kid and edk are read: a row whose other
+  // members were damaged moves too, and still fails to open (verify() names it).
   struct MovedKey {
     std::string kid;
     std::string edk;  // base64
   };
-  MovedKey rewrap_key(const std::string& envelope_json, std::int64_t id) const;
+  bool rewrap_reads_envelope() const noexcept { return sealer_.rewrap_reads_ciphertext(); }
+  MovedKey rewrap_key(const WrappedKeyRow& row) const;
 
   const KeyProvider& keys() const noexcept { return sealer_.keys(); }
   const std::string& cipher_name() const noexcept { return sealer_.cipher_name(); }

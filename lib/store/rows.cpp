@@ -77,11 +77,15 @@ std::vector<SealedRow> read_sealed(const SessionPool::Lease& lease, const std::s
 }
 
 std::vector<WrappedKeyRow> read_wrapped_keys(const SessionPool::Lease& lease, const std::string& where,
-                                             const Params& params, const std::string& operation) {
+                                             const Params& params, const std::string& operation,
+                                             bool whole_envelope) {
   return select_rows<WrappedKeyRow>(
-      lease, "id, connection_details->>'kid', connection_details->>'edk', CAST(connection_details AS text)", where,
-      params, operation, [](const PGresult* r, int i) {
-        return WrappedKeyRow{integer(r, i, 0), text(r, i, 1), text(r, i, 2), text(r, i, 3)};
+      lease,
+      std::string("id, connection_details->>'kid', connection_details->>'edk', connection_details->>'v'") +
+          (whole_envelope ? ", CAST(connection_details AS text)" : ""),
+      where, params, operation, [whole_envelope](const PGresult* r, int i) {
+        return WrappedKeyRow{integer(r, i, 0), text(r, i, 1), text(r, i, 2), text(r, i, 3),
+                             whole_envelope ? text(r, i, 4) : std::string()};
       });
 }
 

@@ -52,15 +52,17 @@ std::vector<SealedRow> read_sealed(const SessionPool::Lease& lease, const std::s
                                    const Params& params, const std::string& operation);
 
 // A row as a re-wrap sees it: the envelope's "kid" and "edk" members as text ("" when
-// missing), which its write compares, and the whole envelope, whose ciphertext checks the
-// unwrapped data key before it is wrapped again.
+// missing), which its write compares, its "v", and, read only when `whole_envelope`, the
+// whole envelope, whose ciphertext checks what a host's provider unwraps (RecordCodec::
+// rewrap_key). The server's text output of whole envelopes was a fifth of a re-wrap's cost.
 struct WrappedKeyRow {
   long long id = 0;
-  std::string kid, edk;
+  std::string kid, edk, version;
   std::string envelope;
 };
 
 std::vector<WrappedKeyRow> read_wrapped_keys(const SessionPool::Lease& lease, const std::string& where,
-                                             const Params& params, const std::string& operation);
+                                             const Params& params, const std::string& operation,
+                                             bool whole_envelope);
 
 }  // namespace datahub::store

@@ -122,23 +122,24 @@ Rewrite rewrite_row(const store::RecordCodec& codec, const SealedRow& row) {
 }
 
 KeyMove rewrite_row(const store::RecordCodec& codec, const WrappedKeyRow& row) {
-  auto moved = codec.rewrap_key(row.envelope, row.id);
+  auto moved = codec.rewrap_key(row);
   return {row.id, row.kid, row.edk, std::move(moved.kid), std::move(moved.edk)};
 }
 
 // The rows matching `where` (values in `p`), as re-encrypting (SealedRow) or re-wrapping
 // (WrappedKeyRow) reads them.
 template <typename Row>
-std::vector<Row> read_rows(const store::SessionPool::Lease& lease, const std::string& where, const store::Params& p);
+std::vector<Row> read_rows(const store::SessionPool::Lease& lease, const store::RecordCodec& codec,
+                           const std::string& where, const store::Params& p);
 template <>
-std::vector<SealedRow> read_rows(const store::SessionPool::Lease& lease, const std::string& where,
-                                 const store::Params& p) {
+std::vector<SealedRow> read_rows(const store::SessionPool::Lease& lease, const store::RecordCodec&,
+                                 const std::string& where, const store::Params& p) {
   return store::read_sealed(lease, where, p, "rotate");
 }
 template <>
-std::vector<WrappedKeyRow> read_rows(const store::SessionPool::Lease& lease, const std::string& where,
-                                     const store::Params& p) {
-  return store::read_wrapped_keys(lease, where, p, "rotate");
+std::vector<WrappedKeyRow> read_rows(const store::SessionPool::Lease& lease, const store::RecordCodec& codec,
+                                     const std::string& where, const store::Params& p) {
+  return store::read_wrapped_keys(lease, where, p, "rotate", codec.rewrap_reads_envelope());
 }
 
 std::string ids_json(const std::vector<long long>& ids) {
@@ -232,7 +233,7 @@ RotateReport ConnectionStore::rotate(const RotateOptions& options) {
       std::string where_again = "id IN (SELECT CAST(jsonb_array_elements_text(CAST(" +
                                 again.add(ids_json(changed)) + " AS jsonb)) AS integer)) AND ";
       where_again += needs_work(again);
-      rows = read_rows<Row>(lease, where_again + " ORDER BY id", again);
+      rows = read_rows<Row>(lease, codec, where_again + " ORDER BY id", again);
     }
   };
 
@@ -243,11 +244,11 @@ RotateReport ConnectionStore::rotate(const RotateOptions& options) {
     std::string where = "id > CAST(" + p.add(low) + " AS bigint) AND id <= CAST(" + p.add(high) + " AS bigint) AND ";
     where += needs_work(p) + " ORDER BY id";
     if (options.reencrypt) {
-      auto rows = read_rows<SealedRow>(lease, where, p);
+      auto rows = read_rows<SealedRow>(lease, codec, where, p);
       if (rows.empty()) return false;
       rotate_batch(lease, std::move(rows), done);
     } else {
-      auto rows = read_rows<WrappedKeyRow>(lease, where, p);
+      auto rows = read_rows<WrappedKeyRow>(lease, codec, where, p);
       if (rows.empty()) return false;
       rotate_batch(lease, std::move(rows), done);
     }

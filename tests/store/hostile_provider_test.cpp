@@ -298,3 +298,43 @@ TEST_CASE("a malformed primary key id does not make a read fail, nor its record 
   CHECK_FALSE(got.stale);
   CHECK_THROWS_AS(store->create(test::sample("refused"), "t"), datahub::KeyUnavailable);
 }
+
+TEST_CASE("a re-wrap reads the whole envelope only for a host's provider: a damaged ciphertext moves with ours, fails with it") {
+  // The shipped keyring's unwrap cannot hand back a wrong key, so its re-wrap reads only v,
+  // kid and edk; a host's provider's unwrap can, so the DEK must open the ciphertext first.
+  test::clear_table();
+  const auto id = test::open_store(test::keyring("k1", {"k1"}))->create(test::sample("damaged"), "t").id;
+  // Not even base64: the whole envelope no longer parses.
+  test::admin() << "UPDATE database_connections SET connection_details = "
+                   "jsonb_set(connection_details, '{ct}', '\"not base64\"') WHERE id = :id", soci::use(id);
+  const std::string edk_before = test::stored(id, "connection_details->>'edk'");
+
+  SUBCASE("the shipped keyring: moved, and verify names it") {
+    auto store = test::open_store(test::keyring("k2", {"k1", "k2"}));
+    const auto report = store->rotate();
+    CHECK(report.rewritten == 1);
+    CHECK(report.failed == 0);
+    CHECK(test::stored(id, "connection_details->>'kid'") == "k2");
+    const auto verified = store->verify();
+    REQUIRE(verified.failed.size() == 1);
+    CHECK(verified.failed[0].id == id);
+    CHECK(verified.failed[0].code == datahub::ErrorCode::integrity);
+  }
+  SUBCASE("a host's provider: failed, the row as it was") {
+    auto store = test::open_store(std::make_shared<test::ForwardingProvider>(test::keyring("k2", {"k1", "k2"})));
+    const auto report = store->rotate();
+    CHECK(report.rewritten == 0);
+    CHECK(report.failed == 1);
+    CHECK(test::stored(id, "connection_details->>'kid'") == "k1");
+    CHECK(test::stored(id, "connection_details->>'edk'") == edk_before);
+  }
+  SUBCASE("the shipped keyring, an envelope of another version: failed, the row as it was") {
+    test::admin() << "UPDATE database_connections SET connection_details = "
+                     "jsonb_set(connection_details, '{v}', '2') WHERE id = :id", soci::use(id);
+    auto store = test::open_store(test::keyring("k2", {"k1", "k2"}));
+    const auto report = store->rotate();
+    CHECK(report.rewritten == 0);
+    CHECK(report.failed == 1);
+    CHECK(test::stored(id, "connection_details->>'kid'") == "k1");
+  }
+}
