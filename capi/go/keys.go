@@ -51,7 +51,7 @@ type RotateReport struct {
 	Scanned           int64 `json:"scanned"`            // rows looked at
 	Rewritten         int64 `json:"rewritten"`          // rows moved (in a dry run: would be)
 	SkippedChanged    int64 `json:"skipped_changed"`    // edited concurrently on every retry: run again
-	Failed            int64 `json:"failed"`             // left as they were (key not unwrapped, ciphertext not opened, or not re-wrapped): see KeysVerify
+	Failed            int64 `json:"failed"`             // left as they were (key not unwrapped, not re-wrapped, or with a host's provider the ciphertext not opened): see KeysVerify
 	RemainingEstimate int64 `json:"remaining_estimate"` // rows to rotate, counted at the start
 }
 

@@ -36,8 +36,8 @@ struct RotateReport {
   // wrapped again under the primary key (the provider failed, or its wrap did not
   // round-trip), or, with a host's KeyProvider, did not open the row's ciphertext (a damaged
   // row, a provider's wrong key). StaticKeyring's unwrap cannot return a wrong key, so with
-  // it only v, kid and edk are read, and a row whose other members alone were damaged is
-  // re-wrapped and still fails to open.
+  // it only v, kid and edk are read, and a row whose other members alone were damaged (or
+  // added, or missing) is re-wrapped and still fails to open.
   // verify() names every such row.
   std::int64_t failed = 0;
   std::int64_t remaining_estimate = 0;  // rows to rotate, counted when the run started

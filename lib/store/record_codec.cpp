@@ -29,8 +29,10 @@ RecordCodec::MovedKey RecordCodec::rewrap_key(const WrappedKeyRow& row) const {
   if (rewrap_reads_envelope()) {
     e = crypto::parse_envelope(row.envelope);
   } else {
-    // The members the re-wrap reads, checked as parse_envelope checks them.
-    static const std::string supported_version = std::to_string(crypto::kEnvelopeVersion);  // "v" as the server returns it
+    // The members the re-wrap reads, checked as parse_envelope checks them: v the number 1,
+    // kid and edk strings (rows.hpp), a valid key id, canonical base64. The others are not
+    // read: a row whose other members alone are damaged moves, and still fails to open.
+    static const std::string supported_version = std::to_string(crypto::kEnvelopeVersion);
     if (row.version != supported_version) throw Integrity("envelope: unsupported version");
     if (!crypto::is_valid_key_id(row.kid)) throw Integrity("envelope: malformed kid");
     if (!crypto::base64_decode_strict(row.edk, e.edk)) throw Integrity("envelope: malformed edk");

@@ -81,7 +81,9 @@ std::vector<WrappedKeyRow> read_wrapped_keys(const SessionPool::Lease& lease, co
                                              bool whole_envelope) {
   return select_rows<WrappedKeyRow>(
       lease,
-      std::string("id, connection_details->>'kid', connection_details->>'edk', connection_details->>'v'") +
+      std::string("id, connection_details->>'kid', connection_details->>'edk', "
+                  "CASE WHEN jsonb_typeof(connection_details->'kid') = 'string' AND "
+                  "jsonb_typeof(connection_details->'edk') = 'string' THEN CAST(connection_details->'v' AS text) END") +
           (whole_envelope ? ", CAST(connection_details AS text)" : ""),
       where, params, operation, [whole_envelope](const PGresult* r, int i) {
         return WrappedKeyRow{integer(r, i, 0), text(r, i, 1), text(r, i, 2), text(r, i, 3),

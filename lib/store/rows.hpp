@@ -52,8 +52,9 @@ std::vector<SealedRow> read_sealed(const SessionPool::Lease& lease, const std::s
                                    const Params& params, const std::string& operation);
 
 // A row as a re-wrap sees it: the envelope's "kid" and "edk" members as text ("" when
-// missing), which its write compares, its "v", and, read only when `whole_envelope`, the
-// whole envelope, whose ciphertext checks what a host's provider unwraps (RecordCodec::
+// missing), which its write compares; its "v" as JSON text ("1" for the number, "\"1\"" for
+// a string; "" when kid or edk is not a JSON string); and, read only when `whole_envelope`,
+// the whole envelope, whose ciphertext checks what a host's provider unwraps (RecordCodec::
 // rewrap_key). The server's text output of whole envelopes was a fifth of a re-wrap's cost.
 struct WrappedKeyRow {
   long long id = 0;

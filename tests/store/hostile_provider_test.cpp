@@ -304,12 +304,13 @@ TEST_CASE("a re-wrap reads the whole envelope only for a host's provider: a dama
   // kid and edk; a host's provider's unwrap can, so the DEK must open the ciphertext first.
   test::clear_table();
   const auto id = test::open_store(test::keyring("k1", {"k1"}))->create(test::sample("damaged"), "t").id;
+  const std::string ct = test::stored(id, "connection_details->>'ct'");
   // Not even base64: the whole envelope no longer parses.
   test::admin() << "UPDATE database_connections SET connection_details = "
                    "jsonb_set(connection_details, '{ct}', '\"not base64\"') WHERE id = :id", soci::use(id);
   const std::string edk_before = test::stored(id, "connection_details->>'edk'");
 
-  SUBCASE("the shipped keyring: moved, and verify names it") {
+  SUBCASE("the shipped keyring: moved, and verify names it; mended, it opens under the new key alone") {
     auto store = test::open_store(test::keyring("k2", {"k1", "k2"}));
     const auto report = store->rotate();
     CHECK(report.rewritten == 1);
@@ -319,6 +320,12 @@ TEST_CASE("a re-wrap reads the whole envelope only for a host's provider: a dama
     REQUIRE(verified.failed.size() == 1);
     CHECK(verified.failed[0].id == id);
     CHECK(verified.failed[0].code == datahub::ErrorCode::integrity);
+    // The moved edk holds the row's own data key: with its ciphertext back, it opens.
+    test::admin() << "UPDATE database_connections SET connection_details = "
+                     "jsonb_set(connection_details, '{ct}', to_jsonb(CAST(:ct AS text))) WHERE id = :id",
+        soci::use(ct, "ct"), soci::use(id, "id");
+    const auto read = test::open_store(test::keyring("k2", {"k2"}))->get(id, datahub::Secrets::reveal);
+    CHECK(*read.details.find_string("password") == *test::sample("damaged").details.find_string("password"));
   }
   SUBCASE("a host's provider: failed, the row as it was") {
     auto store = test::open_store(std::make_shared<test::ForwardingProvider>(test::keyring("k2", {"k1", "k2"})));
@@ -328,13 +335,20 @@ TEST_CASE("a re-wrap reads the whole envelope only for a host's provider: a dama
     CHECK(test::stored(id, "connection_details->>'kid'") == "k1");
     CHECK(test::stored(id, "connection_details->>'edk'") == edk_before);
   }
-  SUBCASE("the shipped keyring, an envelope of another version: failed, the row as it was") {
-    test::admin() << "UPDATE database_connections SET connection_details = "
-                     "jsonb_set(connection_details, '{v}', '2') WHERE id = :id", soci::use(id);
+  SUBCASE("the shipped keyring, a version not as written (checked as a read checks it): failed, the row as it was") {
+    const char* damage = "jsonb_set(connection_details, '{v}', '2')";
+    SUBCASE("another version") {}
+    SUBCASE("the version as a string, which ->> would read as 1") {
+      damage = "jsonb_set(connection_details, '{v}', '\"1\"')";
+    }
+    SUBCASE("no version") { damage = "connection_details - 'v'"; }
+    test::admin() << std::string("UPDATE database_connections SET connection_details = ") + damage +
+                         " WHERE id = :id", soci::use(id);
+    const std::string before = test::stored(id, "CAST(connection_details AS text)");
     auto store = test::open_store(test::keyring("k2", {"k1", "k2"}));
     const auto report = store->rotate();
     CHECK(report.rewritten == 0);
     CHECK(report.failed == 1);
-    CHECK(test::stored(id, "connection_details->>'kid'") == "k1");
+    CHECK(test::stored(id, "CAST(connection_details AS text)") == before);
   }
 }
