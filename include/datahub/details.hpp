@@ -9,8 +9,10 @@
 #include <datahub/export.hpp>
 
 #include <cstdint>
+#include <limits>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 #include <variant>
 #include <vector>
@@ -41,7 +43,16 @@ class DATAHUB_API Details {
   // Sets a field, replacing any earlier value; keeps first-insertion order.
   Details& set(std::string_view name, std::string value);
   Details& set(std::string_view name, std::int64_t value);
-  Details& set(std::string_view name, int value) { return set(name, std::int64_t{value}); }
+  // Any other integer type (int, long long, unsigned, std::size_t, ...); a value above
+  // int64's range throws InvalidArgument("connection_details.<name>").
+  template <typename Integer,
+            std::enable_if_t<std::is_integral_v<Integer> && !std::is_same_v<Integer, bool>, int> = 0>
+  Details& set(std::string_view name, Integer value) {
+    if constexpr (std::is_unsigned_v<Integer> && sizeof(Integer) >= sizeof(std::int64_t)) {
+      if (value > static_cast<Integer>(std::numeric_limits<std::int64_t>::max())) throw_out_of_range(name);
+    }
+    return set(name, static_cast<std::int64_t>(value));
+  }
   Details& set(std::string_view name, const char* value) { return set(name, std::string(value)); }
 
   // Removes a field; returns whether it was there.
@@ -63,6 +74,7 @@ class DATAHUB_API Details {
   friend bool operator!=(const Details& a, const Details& b) { return !(a == b); }
 
  private:
+  [[noreturn]] static void throw_out_of_range(std::string_view name);
   void wipe() noexcept;
   void move_fields(std::size_t capacity, const Field* skip);
   void make_room();

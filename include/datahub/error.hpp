@@ -1,7 +1,8 @@
 // Errors: every failure the library reports is a datahub::Error with a stable code.
 //
 // Messages name the field or the operation that failed and never contain a secret
-// or a value bound to SQL, so they are safe to log.
+// (a password or other secret detail, key material, a passphrase), so they are safe to
+// log. They may name ids, key ids and the offending value of a non-secret option.
 #pragma once
 
 #include <datahub/export.hpp>
@@ -16,11 +17,12 @@ enum class ErrorCode : int {
   ok = 0,
   invalid_argument = 1,  // bad input; the table is unchanged
   not_found = 2,         // no row with that id
-  conflict = 3,          // the row changed since the caller read it
-  integrity = 4,         // ciphertext tampered with, swapped between rows, or malformed
+  conflict = 3,          // the row changed since the caller read it (restore: the id is taken)
+  integrity = 4,         // ciphertext tampered with, swapped between rows, or malformed; also
+                         // a key id bound to other key material than it was sealed under
   key_unavailable = 5,   // the key provider does not have (or cannot use) the key
   database = 6,          // the server rejected a statement; see Database::sqlstate()
-  unavailable = 7,       // the server cannot be reached
+  unavailable = 7,       // the server cannot be reached, or refused the session (see ConnectionStore)
   internal = 8,          // a bug in this library
 };
 

@@ -1,7 +1,10 @@
 // What the key-management calls of ConnectionStore take and report.
 //
 // Rotation: add the new key to every instance's keyring, make it primary, then rotate()
-// rewrites each row still under another key. census() tells how many rows each key still
+// rewrites each row still under another key. A store's KeyProvider is fixed when it opens
+// and StaticKeyring cannot change, so with it this means opening each instance's store
+// again (a restart) with a keyring that holds both keys and names the new one primary; a
+// host's KeyProvider may switch its primary while running. census() tells how many rows each key still
 // protects; verify() proves every row opens. See docs/key-management.md for the runbook.
 #pragma once
 
@@ -28,7 +31,8 @@ struct KeyCensus {
 };
 
 struct RotateReport {
-  std::int64_t scanned = 0;          // rows looked at (all under a non-primary key or cipher)
+  // Rows looked at: those under a non-primary key (with reencrypt, also another cipher).
+  std::int64_t scanned = 0;
   std::int64_t rewritten = 0;        // rows moved to the primary key (in a dry run: would be)
   std::int64_t skipped_changed = 0;  // rows edited concurrently on every retry; run again
   // Rows left as they were: their data key could not be unwrapped (its key is not in the

@@ -92,7 +92,9 @@ class DATAHUB_API ConnectionStore {
   // Opens the pool. Throws InvalidArgument for bad options (a conninfo libpq rejects
   // included), Unavailable when the server cannot be reached within connect_timeout, and
   // Database when it refuses the login: a wrong or missing password (SQLSTATE 28P01), an
-  // unknown role or no pg_hba.conf entry (28000), no such database (3D000). An empty
+  // unknown role or no pg_hba.conf entry (28000), no such database (3D000), a startup
+  // option (options='-c ...') with a bad value (22023) or an unknown name (42704). Any other
+  // refusal (a server starting up or full) is Unavailable: retrying may help. An empty
   // `database` is libpq's defaults (PGHOST, PGDATABASE, ..., else the local socket).
   explicit ConnectionStore(StoreOptions options);
   ~ConnectionStore();
@@ -126,7 +128,8 @@ class DATAHUB_API ConnectionStore {
   // Throws NotFound, Integrity, KeyUnavailable.
   Connection get(std::int64_t id, Secrets secrets = Secrets::redact);
 
-  // Every connection with exactly this name (names are not unique), by id.
+  // Every connection with exactly this name (names are not unique), by id. A row that
+  // cannot be opened comes back with `error` set, as in list().
   std::vector<Connection> find_by_name(std::string_view name, Secrets secrets = Secrets::redact);
 
   // One page of connections matching the query, by id. A row that cannot be opened comes
@@ -146,6 +149,8 @@ class DATAHUB_API ConnectionStore {
   // the caller read), else throws Conflict; NotFound when there is no such row. Sets
   // updated_by, and an updated_at later than the previous one, even for a patch that
   // changes nothing. A row sealed under an old key is re-sealed under the primary.
+  // Every update opens and re-seals the details, even one that changes only the name,
+  // description or tags: it throws KeyUnavailable or Integrity when they cannot be opened.
   // Concurrent updates of one row lose nothing: when another writer changed the row
   // between update's read and its write, the patch is applied again to the row as that
   // writer left it. The key provider is called with no row lock held, but on a fourth
@@ -161,7 +166,10 @@ class DATAHUB_API ConnectionStore {
   void remove(std::int64_t id);
 
   // Writes records exactly as given (id, name, ..., timestamps, audit columns), sealing
-  // their details under the primary key: restoring an export. All or nothing: one invalid
+  // their details under the primary key: restoring an export. A record must carry its
+  // secrets: one read with Secrets::redact (non-empty `redacted`) is refused,
+  // InvalidArgument "records[i].redacted", since restoring it would drop them (clear
+  // `redacted` to restore it without them on purpose). All or nothing: one invalid
   // record (InvalidArgument "records[i].<field>", an id given twice included), an id
   // already in the table (Conflict), or a row the server refuses (Database: a constraint
   // or trigger of the table's, a unique index on name included), and nothing is written.

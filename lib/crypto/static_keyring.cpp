@@ -117,7 +117,9 @@ SecretBytes StaticKeyring::unwrap(const std::string& key_id, const Bytes& edk, c
   try {
     return it->second.open(edk.data(), kNonceBytes, edk.data() + kNonceBytes, edk.size() - kNonceBytes, aad);
   } catch (const Integrity&) {
-    throw Integrity("wrapped data key failed authentication");
+    // Altered data, or a key id given other key material than the row was sealed under.
+    throw Integrity("wrapped data key failed authentication under key '" + key_id +
+                    "' (the data was altered, or that key id holds another key than the one it was sealed under)");
   }
 }
 

@@ -89,6 +89,10 @@ Details& Details::set(std::string_view name, std::string value) {
   return *this;
 }
 
+void Details::throw_out_of_range(std::string_view name) {
+  throw InvalidArgument("connection_details." + std::string(name), "is out of int64's range");
+}
+
 Details& Details::set(std::string_view name, std::int64_t value) {
   for (auto& field : fields_) {
     if (field.first == name) {

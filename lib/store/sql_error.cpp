@@ -67,7 +67,8 @@ constexpr const char* kFailedConnect = "Cannot establish connection";  // SOCI's
 constexpr const char* kNoPassword = "fe_sendauth: no password supplied";  // libpq's own
 
 // A connection the server answered and refused: a wrong or missing password, an unknown
-// role or database. Retrying cannot help, so it is a Database error, not Unavailable.
+// role or database, a startup option it rejects (the conninfo's options='-c ...'). Retrying
+// cannot help, so it is a Database error, not Unavailable.
 // libpq gives no SQLSTATE for a failed connection; the server's wording (English, its
 // default lc_messages) tells which, or libpq's when the server asked for a password the
 // conninfo does not hold. Anything else, a server starting up or full included, stays
@@ -84,6 +85,8 @@ const char* refused_login_sqlstate(const std::string& message) {
     if (message.find("FATAL:  database \"") != std::string::npos) return "3D000";
     if (message.find("FATAL:  role \"") != std::string::npos) return "28000";
   }
+  if (message.find("FATAL:  invalid value for parameter \"") != std::string::npos) return "22023";
+  if (message.find("FATAL:  unrecognized configuration parameter \"") != std::string::npos) return "42704";
   return nullptr;
 }
 

@@ -22,6 +22,8 @@ void check_year(Timestamp t, const std::string& field) {
 Connection check_restorable(const Connection& record) {
   if (record.id < 1 || record.id > 2147483647) throw InvalidArgument("id", "must be 1 to 2147483647 (SERIAL)");
   if (record.error) throw InvalidArgument("connection_details", "the record's details could not be opened");
+  if (!record.redacted.empty())  // read with Secrets::redact: restoring it would drop its secrets
+    throw InvalidArgument("redacted", "the record's secrets were left out; read it with Secrets::reveal");
   model::check_name(record.name);
   if (record.description) model::check_description(*record.description);
   model::check_actor(record.created_by, "created_by");

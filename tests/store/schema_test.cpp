@@ -118,6 +118,20 @@ TEST_CASE("a server that refuses the login is a Database error; one that cannot 
     CHECK(e.sqlstate() == "28P01");
     CHECK_MESSAGE(std::string(e.what()).find("asks for a password") != std::string::npos, e.what());
   }
+  // A startup option the server rejects is a mistake in the configuration, not an outage.
+  for (const auto& [option, sqlstate] : std::vector<std::pair<std::string, std::string>>{
+           {"statement_timeout=soon", "22023"}, {"no_such_setting=1", "42704"}}) {
+    CAPTURE(option);
+    options.database = test::database() + " password=secret-pw options='-c " + option + "'";
+    try {
+      datahub::ConnectionStore refused(options);
+      FAIL("the store opened");
+    } catch (const datahub::Database& e) {
+      CHECK(e.sqlstate() == sqlstate);
+      CHECK_MESSAGE(std::string(e.what()).find("refused the connection") != std::string::npos, e.what());
+      CHECK(std::string(e.what()).find("secret-pw") == std::string::npos);
+    }
+  }
   options.database = "host=/nonexistent-dir port=1 dbname=x";
   try {
     datahub::ConnectionStore unreachable(options);

@@ -76,6 +76,30 @@ TEST_CASE("one bad record, a repeated id or a taken id: nothing is written") {
   CHECK(test::row_count() == 1);
 }
 
+TEST_CASE("a record read with its secrets redacted is refused: restoring it would drop them") {
+  test::clear_table();
+  test::store().restore({record(7, "source")});
+  auto redacted = test::store().get(7);  // Secrets::redact: no password, "password" in redacted
+  REQUIRE(redacted.redacted == std::vector<std::string>{"password"});
+  redacted.id = 8;
+  try {
+    test::store().restore({record(9, "ok"), redacted});
+    FAIL("restore accepted a redacted record");
+  } catch (const datahub::InvalidArgument& e) {
+    CHECK(e.field() == "records[1].redacted");
+  }
+  CHECK(test::row_count() == 1);
+  // Cleared on purpose, the record is restored without its secrets.
+  redacted.redacted.clear();
+  test::store().restore({redacted});
+  CHECK_FALSE(test::store().get(8, Secrets::reveal).details.find_string("password"));
+  // The revealed record carries them and is restored whole.
+  auto revealed = test::store().get(7, Secrets::reveal);
+  revealed.id = 10;
+  test::store().restore({revealed});
+  CHECK(*test::store().get(10, Secrets::reveal).details.find_string("password") == "pw");
+}
+
 namespace {
 
 // A source for restore(next): `batches` of `per_batch` records, ids counted up from `first_id`,

@@ -157,6 +157,24 @@ TEST_CASE("Details::set replaces in place, erase removes") {
   CHECK(d != other);
 }
 
+TEST_CASE("Details::set takes any integer type; one above int64's range is refused") {
+  Details d;
+  d.set("long long", 5432LL).set("unsigned", 5433u).set("size_t", std::size_t{5434}).set("short", short{-1});
+  CHECK(*d.find_integer("long long") == 5432);
+  CHECK(*d.find_integer("unsigned") == 5433);
+  CHECK(*d.find_integer("size_t") == 5434);
+  CHECK(*d.find_integer("short") == -1);
+  d.set("max", std::uint64_t{9223372036854775807ULL});
+  CHECK(*d.find_integer("max") == 9223372036854775807LL);
+  try {
+    d.set("port", std::uint64_t{9223372036854775808ULL});
+    FAIL("an integer above int64's range was set");
+  } catch (const datahub::InvalidArgument& e) {
+    CHECK(e.field() == "connection_details.port");
+  }
+  CHECK_FALSE(d.find("port"));
+}
+
 TEST_CASE("connection_type registry") {
   CHECK(pg().name == "POSTGRESQL");
   const auto all = datahub::connection_type_names();
