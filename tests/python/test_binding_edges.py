@@ -22,6 +22,37 @@ def test_force_must_be_a_bool(store, prefix):
     assert store.update(c["id"], {"name": prefix + "g"}, "t", force=True)["name"] == prefix + "g"
 
 
+def _nested(depth):
+    value = "x"
+    for _ in range(depth):
+        value = [value]
+    return value
+
+
+def _cycle():
+    value = {}
+    value["self"] = value
+    return value
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf"), 10 ** 5000, _nested(5000), _cycle()],
+                         ids=["nan", "inf", "huge int", "deep", "cycle"])
+def test_a_value_json_cannot_write_is_invalid_argument(store, prefix, bad):
+    # json.dumps' own ValueError, RecursionError: not DataHubErrors, so an
+    # `except dhc.DataHubError` let them through.
+    with pytest.raises(dhc.InvalidArgumentError, match="^connection: "):
+        store.create({**sample(prefix + "j"), "tags": [bad]}, "t")
+    with pytest.raises(dhc.InvalidArgumentError, match="^filters: "):
+        store.list(limit=bad)
+    assert store.list(name_prefix=prefix)["items"] == []
+
+
+def test_a_value_json_has_no_form_for_is_a_type_error_naming_the_argument(store, prefix):
+    with pytest.raises(TypeError, match="^connection: Object of type bytes"):
+        store.create({**sample(prefix + "j"), "description": b"bytes"}, "t")
+    assert store.list(name_prefix=prefix)["items"] == []
+
+
 class Gate(HmacKeyProvider):
     """Holds the store's only session on a helper thread (in wrap, during an update) while
     the main thread waits for it inside a C call, then sends SIGINT. Python handles the
@@ -105,6 +136,40 @@ def test_ctrl_c_at_a_provider_entry_is_keyboard_interrupt(gated, prefix):
     assert returned == []
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
     assert s.get(secret, reveal=True)["connection_details"]["password"] == "s3cret"
+
+
+def test_ctrl_c_during_a_store_call_inside_fn_is_raised_there(gated, prefix):
+    # Recorded at a callback's entry during a store call made inside fn, the signal only
+    # stopped that call's callbacks: the inner for_each returned normally having seen
+    # nothing, list() showed healthy rows as unreadable, get() raised KeyUnavailableError.
+    s, gate = gated
+    s.create(sample(prefix + "outer"), "t")
+    other = s.create(sample(prefix + "other"), "t")["id"]
+    s.create_many([sample(f"{prefix}inner{i}") for i in range(3)], "t")
+    s.list(name_prefix=prefix + "inner")  # now in the data key cache
+    outcomes, helper = [], []
+
+    def fn(record):
+        helper.append(hold_session_then_interrupt(s, gate, other))
+        assert gate.holding.wait(10)
+        seen = []
+        try:
+            s.for_each(seen.append, name_prefix=prefix + "inner")
+            outcomes.append(("returned", len(seen)))
+        except KeyboardInterrupt:
+            outcomes.append(("interrupted", len(seen)))
+        try:  # the interrupt is still pending: the next store call does not run at all
+            outcomes.append(("returned", len(s.list(name_prefix=prefix + "inner")["items"])))
+        except KeyboardInterrupt:
+            outcomes.append(("interrupted", None))
+
+    with pytest.raises(KeyboardInterrupt):  # and the outer call raises it too
+        s.for_each(fn, name_prefix=prefix + "outer")
+        helper[0].join()
+    helper[0].join()
+    assert outcomes == [("interrupted", 0), ("interrupted", None)]
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    assert len(s.list(name_prefix=prefix + "inner")["items"]) == 3
 
 
 def test_ctrl_c_inside_fn_still_interrupts_fn(store, prefix):

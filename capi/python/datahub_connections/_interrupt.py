@@ -63,8 +63,20 @@ def _swap(handler):
 def deferred() -> Iterator[None]:
     """Around a C call that may run Python callbacks on this thread."""
     global _pending, _active
-    if not _on_main_thread() or _active:
-        yield  # signals are handled on the main thread only; nested, the outer block defers
+    if not _on_main_thread():
+        yield  # signals are handled on the main thread only
+        return
+    if _active:
+        # Nested: a store call inside a callback. The outer block defers, but a Ctrl-C that
+        # stopped this call's callbacks made its result wrong (a for_each cut short, a key
+        # provider "failing"): raised here instead, and again by the outer block.
+        if _pending:
+            raise KeyboardInterrupt
+        try:
+            yield
+        finally:
+            if _pending:
+                raise KeyboardInterrupt  # noqa: B012 - replaces the wrong result's error
         return
     # _record found installed is ours, left by an interrupt that hit the restoring code of
     # an earlier call: taken as the default, so that call's leftovers cannot stop this one.

@@ -51,7 +51,15 @@ def _reveal(reveal: bool) -> int:
 
 
 def _json(value: Any, what: str) -> bytes:
-    return _text(json.dumps(value, ensure_ascii=False, allow_nan=False), what)
+    try:
+        text = json.dumps(value, ensure_ascii=False, allow_nan=False)
+    except TypeError as e:  # a value JSON has no form for: bytes, Decimal, set, ...
+        error: Exception = TypeError(f"{what}: {e}")
+    except (ValueError, RecursionError) as e:  # NaN or infinity, a huge int, a cycle, deep nesting
+        error = InvalidArgumentError(f"{what}: {e}")
+    else:
+        return _text(text, what)
+    raise error
 
 
 def _id(value: int) -> int:
@@ -250,7 +258,7 @@ class Store:
         """Opens one real session to the connection's target and closes it. A refused
         connection is a result, not an exception: {"ok": False, "failure": "unreachable",
         "message": ..., "latency_ms": ...}; the message never holds the password."""
-        options = None if timeout_ms is None else json.dumps({"timeout_ms": timeout_ms}).encode()
+        options = None if timeout_ms is None else _json({"timeout_ms": timeout_ms}, "timeout_ms")
         return self._call_json(_lib.lib.dhc_connection_test, _id(id), options)
 
     def conninfo(self, id: int, reveal: bool = False) -> str:
