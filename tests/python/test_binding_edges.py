@@ -2,6 +2,9 @@
 
 import os
 import signal
+import subprocess
+import sys
+import textwrap
 import threading
 import time
 
@@ -218,3 +221,37 @@ def test_a_store_call_inside_a_callback_keeps_the_outer_deferral(store, prefix):
     store.for_each(fn, name_prefix=prefix)
     assert len(handlers) == 2 and all(h is not signal.default_int_handler for h in handlers)
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+_DAEMON_AT_EXIT = textwrap.dedent("""
+    import os, sys, threading, time
+    import datahub_connections as dhc
+    sys.path.insert(0, {tests!r})
+    from hmac_provider import HmacKeyProvider
+    provider = HmacKeyProvider({{"k-exit": os.urandom(32)}}, "k-exit")
+    s = dhc.Store({{"database": os.environ["DATAHUB_TEST_DATABASE"]}}, key_provider=provider)
+    s.migrate()
+    prefix = {prefix!r}
+    s.create_many([{{"name": f"{{prefix}}{{i}}", "type": "POSTGRESQL", "connection_details":
+                    {{"host": "h", "database": "d", "username": "u", "password": "pw"}}}}
+                   for i in range(50)], "t")
+    started = threading.Event()
+    def loop():
+        while True:
+            s.for_each(lambda record: started.set(), name_prefix=prefix, reveal=True)
+    threading.Thread(target=loop, daemon=True).start()
+    started.wait(10)
+    print("main thread done")
+""")
+
+
+def test_exit_with_a_daemon_thread_inside_a_call_with_callbacks(database, prefix, store):
+    # A daemon thread in for_each (visitor and key provider callbacks) when the program
+    # ends: CPython ended it at a callback's entry with pthread_exit, whose unwind through
+    # the library's frames aborted the process ("FATAL: exception not rethrown").
+    script = _DAEMON_AT_EXIT.format(tests=os.path.dirname(__file__), prefix=prefix)
+    env = dict(os.environ, DATAHUB_TEST_DATABASE=database)
+    done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True,
+                          text=True, timeout=60)
+    assert (done.returncode, done.stderr) == (0, "")
+    assert done.stdout == "main thread done\n"

@@ -40,7 +40,7 @@ def _record(signum, frame):
     signal.default_int_handler(signum, frame)
 
 
-def _on_main_thread() -> bool:
+def on_main_thread() -> bool:
     # get_ident(), not current_thread(): on a library thread that would register a dummy
     # Thread object that is never removed.
     return threading.get_ident() == threading.main_thread().ident
@@ -48,7 +48,7 @@ def _on_main_thread() -> bool:
 
 def pending() -> bool:
     """Whether a Ctrl-C waits to be raised: a callback seeing it stops its C call."""
-    return _active and _pending and _on_main_thread()
+    return _active and _pending and on_main_thread()
 
 
 def _swap(handler):
@@ -63,7 +63,7 @@ def _swap(handler):
 def deferred() -> Iterator[None]:
     """Around a C call that may run Python callbacks on this thread."""
     global _pending, _active
-    if not _on_main_thread():
+    if not on_main_thread():
         yield  # signals are handled on the main thread only
         return
     if _active:

@@ -16,7 +16,7 @@ import json
 import threading
 from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Union
 
-from . import _interrupt, _lib
+from . import _interrupt, _lib, _shutdown
 from .errors import InvalidArgumentError
 from .key_provider import CallbackAdapter, KeyProvider
 
@@ -104,6 +104,8 @@ class _JsonCallback:
             return 1
         try:
             if _interrupt.pending():  # a Ctrl-C at this call's entry: raised after the C call
+                return 1
+            if _shutdown.draining():  # stop the C call before the interpreter goes
                 return 1
             return 1 if self._fn(json.loads(ctypes.string_at(text))) is False else 0
         except BaseException as exc:  # noqa: B902 - nothing may unwind into C
@@ -195,7 +197,8 @@ class Store:
         # at their entry (see _interrupt), where it would escape into ctypes and be lost.
         callbacks = adapter is not None or any(isinstance(a, _lib.JSON_CALLBACK) for a in args)
         try:
-            with _interrupt.deferred() if callbacks else contextlib.nullcontext():
+            with _shutdown.callback_call() if callbacks else contextlib.nullcontext(), \
+                    _interrupt.deferred() if callbacks else contextlib.nullcontext():
                 _lib.check(fn, handle, *args)
         finally:
             with self._lock:
