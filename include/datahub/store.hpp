@@ -121,7 +121,9 @@ class DATAHUB_API ConnectionStore {
   // "connections[i].<field>"), then, in one transaction, one round trip takes every id and
   // one COPY streams the rows, sealed 1000 at a time (on a helper thread when there is more
   // than one batch, so sealing overlaps the server's work). Returns the stored records in
-  // input order; every one has the transaction's time as created_at and updated_at.
+  // input order; every one has the transaction's time as created_at and updated_at. A
+  // row the server rejects (a constraint or trigger of the table's) is Database, its
+  // message ending " at connections[i]".
   std::vector<Connection> create_many(const std::vector<NewConnection>& connections,
                                       std::string_view actor);
 
@@ -172,7 +174,8 @@ class DATAHUB_API ConnectionStore {
   // `redacted` to restore it without them on purpose). All or nothing: one invalid
   // record (InvalidArgument "records[i].<field>", an id given twice included), an id
   // already in the table (Conflict), or a row the server refuses (Database: a constraint
-  // or trigger of the table's, a unique index on name included), and nothing is written.
+  // or trigger of the table's, a unique index on name included; the message ends " at
+  // connection <id>"), and nothing is written.
   // Ids are 1-2147483647 (the SERIAL column's range). Moves the id sequence past the
   // highest restored id, never backwards. Times must lie in the years 1-9999 (UTC), as in
   // an export. Every record is checked and sealed before the transaction opens, then the

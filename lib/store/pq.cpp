@@ -56,8 +56,9 @@ Result exec_unprepared(const SessionPool::Lease& lease, const std::string& sql, 
   return result;
 }
 
-CopyIn::CopyIn(const SessionPool::Lease& lease, const std::string& copy_sql, std::string operation)
-    : conn_(lease.connection()), operation_(std::move(operation)) {
+CopyIn::CopyIn(const SessionPool::Lease& lease, const std::string& copy_sql, std::string operation,
+               RowName row_name)
+    : conn_(lease.connection()), operation_(std::move(operation)), row_name_(std::move(row_name)) {
   if (!conn_) throw_lost_connection(operation_, nullptr);
   Result started(PQexec(conn_, copy_sql.c_str()));
   if (!started || PQresultStatus(started.get()) != PGRES_COPY_IN) throw_pq_error(operation_, conn_, started.get());
@@ -88,7 +89,7 @@ long long CopyIn::finish() {
   if (PQputCopyEnd(conn_, nullptr) != 1) fail();
   Result finished(PQgetResult(conn_));
   while (Result extra{PQgetResult(conn_)}) {}  // drain to idle
-  if (!finished || PQresultStatus(finished.get()) != PGRES_COMMAND_OK) throw_pq_error(operation_, conn_, finished.get());
+  if (!finished || PQresultStatus(finished.get()) != PGRES_COMMAND_OK) throw_server_error(finished.get());
   return std::strtoll(PQcmdTuples(finished.get()), nullptr, 10);  // "COPY n"
 }
 
@@ -103,7 +104,12 @@ void CopyIn::fail() {
     while (Result r{PQgetResult(conn_)}) {}
     throw_lost_connection(operation_, conn_);
   }
-  throw_pq_error(operation_, conn_, result.get());
+  throw_server_error(result.get());
+}
+
+void CopyIn::throw_server_error(const PGresult* result) {
+  const long long line = copy_error_line(result);
+  throw_pq_error(operation_, conn_, result, line > 0 && row_name_ ? row_name_(line) : std::string());
 }
 
 void append_conninfo_value(std::string& out, std::string_view value) {

@@ -7,6 +7,7 @@
 
 #include <libpq-fe.h>
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -50,7 +51,11 @@ Result exec_unprepared(const SessionPool::Lease& lease, const std::string& sql, 
 // finish(); a CopyIn dropped unfinished aborts the COPY (and so its transaction).
 class CopyIn {
  public:
-  CopyIn(const SessionPool::Lease& lease, const std::string& copy_sql, std::string operation);
+  // `row_name` names the row at a line of the COPY (1-based) in the error of a row the
+  // server rejects ("... (SQLSTATE 23505) at connections[7]"); without it, no row is named.
+  using RowName = std::function<std::string(long long line)>;
+  CopyIn(const SessionPool::Lease& lease, const std::string& copy_sql, std::string operation,
+         RowName row_name = {});
   ~CopyIn();
   CopyIn(const CopyIn&) = delete;
   CopyIn& operator=(const CopyIn&) = delete;
@@ -64,9 +69,11 @@ class CopyIn {
 
  private:
   [[noreturn]] void fail();
+  [[noreturn]] void throw_server_error(const PGresult* result);
 
   PGconn* conn_;
   std::string operation_;
+  RowName row_name_;
   bool open_ = true;
 };
 

@@ -98,7 +98,10 @@ void RestoreWriter::write(const Connection* records, const std::string* envelope
     CopyIn copy(lease_,
                 "COPY database_connections (id, name, description, type, connection_details, tags, "
                 "created_at, created_by, updated_at, updated_by) FROM STDIN",
-                kOperation);
+                kOperation, [&](long long line) {
+                  const bool sent = line >= 1 && line <= static_cast<long long>(count);
+                  return sent ? "connection " + std::to_string(records[line - 1].id) : "line " + std::to_string(line);
+                });
     copy.send(rows);
     // A BEFORE INSERT trigger of the table's that returns NULL drops a row without an error.
     const long long stored = copy.finish();

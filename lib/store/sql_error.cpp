@@ -6,8 +6,11 @@
 #include <soci/soci.h>
 
 #include <algorithm>
+#include <cctype>
+#include <cstdlib>
 #include <exception>
 #include <new>
+#include <string_view>
 
 namespace datahub::store {
 namespace {
@@ -138,15 +141,27 @@ void throw_lost_connection(const std::string& operation, PGconn* conn) {
   throw Unavailable(operation + ": the database is unavailable (" + detail + ")");
 }
 
-void throw_pq_error(const std::string& operation, PGconn* conn, const PGresult* result) {
+void throw_pq_error(const std::string& operation, PGconn* conn, const PGresult* result, const std::string& row) {
   const char* state = result ? PQresultErrorField(result, PG_DIAG_SQLSTATE) : nullptr;
   const std::string sqlstate = state ? state : "";
   if (!conn || PQstatus(conn) != CONNECTION_OK || is_connection_state(sqlstate) || !result)
     throw_lost_connection(operation, conn);
   // The primary message only: DETAIL and CONTEXT can quote row values.
   const char* primary = PQresultErrorField(result, PG_DIAG_MESSAGE_PRIMARY);
-  throw Database(operation + ": " + (primary ? primary : "statement failed") + " (SQLSTATE " + sqlstate + ")",
+  throw Database(operation + ": " + (primary ? primary : "statement failed") + " (SQLSTATE " + sqlstate + ")" +
+                     (row.empty() ? "" : " at " + row),
                  sqlstate);
+}
+
+long long copy_error_line(const PGresult* result) {
+  const char* context = result ? PQresultErrorField(result, PG_DIAG_CONTEXT) : nullptr;
+  if (!context) return 0;
+  // After a trigger's own lines ("PL/pgSQL function f() line 3 at RAISE"), when one failed.
+  static constexpr std::string_view kSign = "COPY database_connections, line ";
+  const std::size_t at = std::string_view(context).find(kSign);
+  if (at == std::string_view::npos) return 0;
+  const char* digits = context + at + kSign.size();
+  return std::isdigit(static_cast<unsigned char>(*digits)) ? std::strtoll(digits, nullptr, 10) : 0;
 }
 
 void rethrow_as_datahub_error(const std::string& operation) {

@@ -90,7 +90,7 @@ std::vector<Connection> ConnectionStore::create_many(const std::vector<NewConnec
     store::CopyIn copy(lease,
                        "COPY database_connections (id, name, description, type, connection_details, tags, "
                        "created_by, updated_by) FROM STDIN",
-                       "create_many");
+                       "create_many", [](long long line) { return "connections[" + std::to_string(line - 1) + "]"; });
     // One COPY, streamed a batch at a time. Sealing is client CPU and storing is server CPU,
     // so the next batch is sealed on a helper thread while this one is sent and stored (the
     // socket buffer alone holds too little to overlap them). On an exception, `stop` tells

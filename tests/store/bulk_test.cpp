@@ -91,7 +91,13 @@ TEST_CASE("create_many that fails in a later batch writes nothing") {
   }
   SUBCASE("the server rejects a row of the second batch") {
     const test::RefuseName refuse("bulk 1500");
-    CHECK_THROWS_AS(test::store().create_many(samples(2500), "loader"), datahub::Database);
+    try {
+      test::store().create_many(samples(2500), "loader");
+      FAIL("the server took every row");
+    } catch (const datahub::Database& e) {
+      // Named by its index in the input (the server's COPY line), not by its values.
+      CHECK_MESSAGE(std::string(e.what()).find(") at connections[1500]") != std::string::npos, e.what());
+    }
   }
   CHECK(test::row_count() == 0);
   CHECK(test::store().create_many(samples(3), "loader").size() == 3);  // the pool's session is fine

@@ -103,9 +103,7 @@ class _JsonCallback:
         if self._error is not None:  # never called again after a stop; belt and braces
             return 1
         try:
-            if _interrupt.pending():  # a Ctrl-C at this call's entry: raised after the C call
-                return 1
-            if _shutdown.draining():  # stop the C call before the interpreter goes
+            if _interrupt.pending() or _shutdown.draining():  # a Ctrl-C at its entry, or exit
                 return 1
             return 1 if self._fn(json.loads(ctypes.string_at(text))) is False else 0
         except BaseException as exc:  # noqa: B902 - nothing may unwind into C
