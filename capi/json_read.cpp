@@ -12,10 +12,23 @@
 namespace dhc_capi {
 namespace {
 
+// Up to 32 lowercase letters, digits and underscores, starting with a letter: shorter than
+// any key's base64 (44 characters for 32 bytes) or hex, and without its capitals.
+bool looks_like_field_name(std::string_view name) {
+  if (name.empty() || name.size() > 32 || !(name[0] >= 'a' && name[0] <= 'z')) return false;
+  for (char c : name) {
+    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_')) return false;
+  }
+  return true;
+}
+
 // A member named in a message: quoted, or by its position where the name could be secret.
 std::string member_name(const Value::ConstMemberIterator& it, std::size_t position, MemberNames names) {
-  if (names == MemberNames::by_position) return "(member " + std::to_string(position + 1) + ")";
-  return '"' + datahub::model::name_for_message({it->name.GetString(), it->name.GetStringLength()}) + '"';
+  const std::string_view name(it->name.GetString(), it->name.GetStringLength());
+  if (names == MemberNames::by_position ||
+      (names == MemberNames::quoted_if_field_name && !looks_like_field_name(name)))
+    return "(member " + std::to_string(position + 1) + ")";
+  return '"' + datahub::model::name_for_message(name) + '"';
 }
 
 }  // namespace
@@ -41,7 +54,7 @@ void check_object(const Value& v, const std::string& field, std::initializer_lis
     for (const char* a : allowed) known = known || name == a;
     if (known) continue;
     std::string message = "unknown field " + member_name(it, position, names);
-    if (names == MemberNames::by_position) {  // the name is not shown: say what is allowed
+    if (names != MemberNames::quoted) {  // the name may not be shown: say what is allowed
       message += "; allowed:";
       for (const char* a : allowed) message += std::string(" \"") + a + '"';
     }

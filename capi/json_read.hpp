@@ -12,8 +12,9 @@
 namespace dhc_capi {
 
 // How a message names an unexpected member: quoted, or by position where a name could be a
-// secret (a key pasted where its id belongs, in the keys config).
-enum class MemberNames { quoted, by_position };
+// secret (a key pasted where its id belongs, in the keys config), or quoted only when it
+// looks like a field name (a typo of one), which no key does (the config's top level).
+enum class MemberNames { quoted, by_position, quoted_if_field_name };
 
 // `v` must be an object whose member names are all in `allowed` and unique.
 void check_object(const Value& v, const std::string& field, std::initializer_list<const char*> allowed,

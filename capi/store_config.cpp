@@ -110,8 +110,9 @@ std::shared_ptr<const datahub::KeyProvider> key_provider(const Value& k) {
 datahub::StoreOptions parse_store_config(const char* json, KeySource source) {
   Document doc;
   parse_strict(doc, json, "config_json");
-  check_object(doc, "config_json",
-               {"database", "pool_size", "cipher", "connect_timeout", "dek_cache", "keys"});
+  // A key pasted one level too high must not reach a message; a typo should.
+  check_object(doc, "config_json", {"database", "pool_size", "cipher", "connect_timeout", "dek_cache", "keys"},
+               MemberNames::quoted_if_field_name);
   datahub::StoreOptions o;
   const Value* v = member(doc, "database");
   if (!v) throw datahub::InvalidArgument("database", "is required");

@@ -243,6 +243,12 @@ static void messages_name_fields(dhc_store *store, int64_t id) {
   names_field(dhc_store_open("{\"database\":\"x\",\"keys\":{\"provider\":\"env\",\"pth\":\"/x\"}}",
                              &opened, &err),
               &err, "keys: unknown field (member 2); allowed: \"provider\" \"variable\"");
+  /* At the top, a typo is quoted, a key pasted one level too high is not. */
+  names_field(dhc_store_open("{\"database\":\"x\",\"pool_sise\":1}", &opened, &err),
+              &err, "config_json: unknown field \"pool_sise\"; allowed: \"database\"");
+  names_field(dhc_store_open("{\"database\":\"x\",\"q2lX0DUdm9FsP9jtLq2mYy9uTn0q1YV8x9AE0hW3B1s=\":1}",
+                             &opened, &err),
+              &err, "config_json: unknown field (member 2); allowed: \"database\" \"pool_size\"");
   CHECK(opened == NULL && out == NULL);
 }
 
