@@ -64,7 +64,8 @@ struct DekCacheOptions {
 };
 
 enum class LogLevel { debug, info, warning, error };
-// Receives the store's diagnostics: reconnects, rows that fail to open, each migration
+// Receives the store's diagnostics: reconnects, rows that fail to open (warning, one per
+// page: "list: 2 of 100 connection(s) could not be opened, the first 7: ..."), each migration
 // applied or reverted (info, "schema: migration 4 (<name>) applied"), and each time an
 // update tries again because another writer got to its row first (debug, "update:
 // connection 7 was written by another writer after it was read; trying again").

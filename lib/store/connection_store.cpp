@@ -191,10 +191,18 @@ Page ConnectionStore::list(const ListQuery& query, Secrets secrets) {
     store::rethrow_as_datahub_error("list");
   }
   Page page;
+  page.items.reserve(rows.size());
+  std::size_t unopened = 0, first_unopened = 0;
   for (const auto& row : rows) {
     page.items.push_back(impl_->codec.to_connection(row, secrets, true));
-    if (const auto& error = page.items.back().error)
-      impl_->log(LogLevel::warning, "connection " + std::to_string(row.id) + " could not be opened: " + error->message);
+    if (page.items.back().error && unopened++ == 0) first_unopened = page.items.size() - 1;
+  }
+  // One warning per page, not per row: a missing key makes every row of a page fail alike.
+  if (unopened > 0) {
+    const Connection& first = page.items[first_unopened];
+    impl_->log(LogLevel::warning, "list: " + std::to_string(unopened) + " of " + std::to_string(page.items.size()) +
+                                      " connection(s) could not be opened, the first " + std::to_string(first.id) +
+                                      ": " + first.error->message);
   }
   page.next_after_id = next_after_id;
   return page;

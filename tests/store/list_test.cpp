@@ -132,10 +132,26 @@ TEST_CASE("a row that cannot be opened does not fail the page") {
   const auto good2 = make("good 2", {"mixed"});
   test::admin() << "UPDATE database_connections SET connection_details = "
                    "jsonb_set(connection_details, '{kid}', '\"retired-key\"') WHERE id = :id", soci::use(bad.id);
+  const auto other_bad = make("other bad", {"mixed"});
+  test::admin() << "UPDATE database_connections SET connection_details = "
+                   "jsonb_set(connection_details, '{kid}', '\"retired-key\"') WHERE id = :id", soci::use(other_bad.id);
+  std::vector<std::string> warnings;
+  datahub::StoreOptions options;
+  options.database = test::database();
+  options.keys = test::keyring();
+  options.log = [&](datahub::LogLevel level, const std::string& message) {
+    if (level == datahub::LogLevel::warning) warnings.push_back(message);
+  };
+  datahub::ConnectionStore store(options);
   datahub::ListQuery q;
   q.tags_all = {"mixed"};
-  const auto page = test::store().list(q);
-  REQUIRE(page.items.size() == 3);
+  const auto page = store.list(q);
+  // One warning for the page (a missing key would otherwise log each of its rows).
+  REQUIRE(warnings.size() == 1);
+  CHECK_MESSAGE(warnings[0].rfind("list: 2 of 4 connection(s) could not be opened, the first " + std::to_string(bad.id) +
+                              ": key 'retired-key' is not in the keyring", 0) == 0,
+                warnings[0]);
+  REQUIRE(page.items.size() == 4);
   CHECK_FALSE(page.items[0].error);
   REQUIRE(page.items[1].error);
   CHECK(page.items[1].error->code == datahub::ErrorCode::key_unavailable);
@@ -143,6 +159,7 @@ TEST_CASE("a row that cannot be opened does not fail the page") {
   CHECK(page.items[1].name == "bad");
   CHECK_FALSE(page.items[2].error);
   CHECK(page.items[2].details.find_string("host"));
+  CHECK(page.items[3].error);
   CHECK_THROWS_AS(test::store().get(bad.id), datahub::KeyUnavailable);
   (void)good1;
   (void)good2;
