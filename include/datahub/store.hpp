@@ -64,12 +64,13 @@ struct DekCacheOptions {
 };
 
 enum class LogLevel { debug, info, warning, error };
-// Receives the store's diagnostics: reconnects, rows that fail to open (warning, one per
-// page: "list: 2 of 100 connection(s) could not be opened, the first 7: ..."), each migration
-// applied or reverted (info, "schema: migration 4 (<name>) applied"), and each time an
-// update tries again because another writer got to its row first (debug, "update:
-// connection 7 was written by another writer after it was read; trying again").
-// Called from any thread; messages never contain a secret or a bound value.
+// Receives the store's diagnostics: reconnects, rows of list() and for_each() that fail to
+// open (warning, one per page: "list: 2 of 100 connection(s) could not be opened, the
+// first 7: ..."), each migration applied or reverted (info, "schema: migration 4 (<name>)
+// applied"), and each time an update tries again because another writer got to its row
+// first (debug, "update: connection 7 was written by another writer after it was read;
+// trying again"). Called from any thread; messages never contain a secret or a bound
+// value.
 using LogCallback = std::function<void(LogLevel level, const std::string& message)>;
 
 struct StoreOptions {
@@ -95,7 +96,8 @@ class DATAHUB_API ConnectionStore {
   // Database when it refuses the login: a wrong or missing password (SQLSTATE 28P01), an
   // unknown role or no pg_hba.conf entry (28000), no such database (3D000), a startup
   // option (options='-c ...') with a bad value (22023) or an unknown name (42704). Any other
-  // refusal (a server starting up or full) is Unavailable: retrying may help. An empty
+  // refusal is Unavailable (a server starting up or full, where retrying may help, but also
+  // a startup option the role may not set). An empty
   // `database` is libpq's defaults (PGHOST, PGDATABASE, ..., else the local socket).
   explicit ConnectionStore(StoreOptions options);
   ~ConnectionStore();
@@ -124,7 +126,7 @@ class DATAHUB_API ConnectionStore {
   // than one batch, so sealing overlaps the server's work). Returns the stored records in
   // input order; every one has the transaction's time as created_at and updated_at. A
   // row the server rejects (a constraint or trigger of the table's) is Database, its
-  // message ending " at connections[i]".
+  // message ending " at connections[i]" when the server names the row's line.
   std::vector<Connection> create_many(const std::vector<NewConnection>& connections,
                                       std::string_view actor);
 
@@ -176,7 +178,7 @@ class DATAHUB_API ConnectionStore {
   // record (InvalidArgument "records[i].<field>", an id given twice included), an id
   // already in the table (Conflict), or a row the server refuses (Database: a constraint
   // or trigger of the table's, a unique index on name included; the message ends " at
-  // connection <id>"), and nothing is written.
+  // connection <id>" when the server names the row's line), and nothing is written.
   // Ids are 1-2147483647 (the SERIAL column's range). Moves the id sequence past the
   // highest restored id, never backwards. Times must lie in the years 1-9999 (UTC), as in
   // an export. Every record is checked and sealed before the transaction opens, then the

@@ -224,31 +224,40 @@ def test_a_store_call_inside_a_callback_keeps_the_outer_deferral(store, prefix):
 
 
 _DAEMON_AT_EXIT = textwrap.dedent("""
-    import os, sys, threading, time
+    import os, sys, threading
     import datahub_connections as dhc
     sys.path.insert(0, {tests!r})
     from hmac_provider import HmacKeyProvider
     provider = HmacKeyProvider({{"k-exit": os.urandom(32)}}, "k-exit")
-    s = dhc.Store({{"database": os.environ["DATAHUB_TEST_DATABASE"]}}, key_provider=provider)
+    config = {{"database": os.environ["DATAHUB_TEST_DATABASE"]}}
+    s = dhc.Store(config, key_provider=provider)
     s.migrate()
     prefix = {prefix!r}
-    s.create_many([{{"name": f"{{prefix}}{{i}}", "type": "POSTGRESQL", "connection_details":
-                    {{"host": "h", "database": "d", "username": "u", "password": "pw"}}}}
-                   for i in range(50)], "t")
-    started = threading.Event()
-    def loop():
+    ids = [c["id"] for c in s.create_many([
+        {{"name": f"{{prefix}}{{i}}", "type": "POSTGRESQL", "connection_details":
+          {{"host": "h", "database": "d", "username": "u", "password": "pw"}}}} for i in range(50)], "t")]
+    started = [threading.Event(), threading.Event()]
+    def shared_store():  # a store call inside fn: nested
         while True:
-            s.for_each(lambda record: started.set(), name_prefix=prefix, reveal=True)
-    threading.Thread(target=loop, daemon=True).start()
-    started.wait(10)
+            s.for_each(lambda r: (started[0].set(), s.get(ids[0], reveal=True)), name_prefix=prefix,
+                       reveal=True)
+    def own_stores():  # each store closed by its thread: the provider's destroy callback
+        while True:
+            with dhc.Store(config, key_provider=provider) as mine:
+                mine.for_each(lambda r: started[1].set(), name_prefix=prefix, reveal=True)
+    for target in (shared_store, own_stores):
+        threading.Thread(target=target, daemon=True).start()
+    for event in started:
+        event.wait(10)
     print("main thread done")
 """)
 
 
 def test_exit_with_a_daemon_thread_inside_a_call_with_callbacks(database, prefix, store):
-    # A daemon thread in for_each (visitor and key provider callbacks) when the program
-    # ends: CPython ended it at a callback's entry with pthread_exit, whose unwind through
-    # the library's frames aborted the process ("FATAL: exception not rethrown").
+    # Daemon threads in for_each (visitor and key provider callbacks, a store call inside
+    # fn, a store closed by its thread) when the program ends: CPython ended them at a
+    # callback's entry with pthread_exit, whose unwind through the library's frames aborted
+    # the process ("FATAL: exception not rethrown").
     script = _DAEMON_AT_EXIT.format(tests=os.path.dirname(__file__), prefix=prefix)
     env = dict(os.environ, DATAHUB_TEST_DATABASE=database)
     done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True,

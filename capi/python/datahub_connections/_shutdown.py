@@ -4,10 +4,10 @@ At exit CPython (3.11) ends a daemon thread that tries to run Python again with
 pthread_exit. A ctypes callback's entry is such a try, and the forced unwind it starts runs
 through the library's C++ frames, whose catch-alls stop it: the process aborted ("FATAL:
 exception not rethrown"). Exit handlers run before daemon threads are stopped, so one here
-makes the callbacks of the calls in flight stop their call at once and waits for them to
-return (at most DRAIN_SECONDS); a call another thread starts later waits for the process to
-end, as the thread would have been stopped anyway. The main thread's calls (other exit
-handlers) run as usual.
+makes the callbacks of the calls in flight stop their call at once, which then raises
+SystemExit (a thread ends quietly on it), and waits for them to return (at most
+DRAIN_SECONDS). A call another thread starts later raises SystemExit before entering the
+library. The main thread's calls (other exit handlers) run as usual.
 """
 
 from __future__ import annotations
@@ -22,7 +22,8 @@ from ._interrupt import on_main_thread
 DRAIN_SECONDS = 5.0
 
 _done = threading.Condition()
-_in_flight = 0  # C calls with Python callbacks in progress, every store and thread
+_in_flight = 0  # outermost C calls with Python callbacks in progress, every store and thread
+_depth = threading.local()  # this thread's nesting of such calls (one inside a callback)
 _draining = False  # the exit handler waits for them
 _exited = False  # the exit handler has run
 
@@ -32,20 +33,30 @@ def draining() -> bool:
     return _draining
 
 
+def exit_error() -> SystemExit:
+    """What a call stopped, or refused, at exit raises."""
+    return SystemExit("datahub_connections: the interpreter is exiting")
+
+
 @contextlib.contextmanager
 def callback_call() -> Iterator[None]:
     """Around a C call that may run Python callbacks, on any thread."""
     global _in_flight
-    with _done:
-        while _exited and not on_main_thread():
-            _done.wait()  # until the process ends
-        _in_flight += 1
+    outermost = getattr(_depth, "n", 0) == 0
+    if outermost:
+        with _done:
+            if _exited and not on_main_thread():
+                raise exit_error()
+            _in_flight += 1
+    _depth.n = getattr(_depth, "n", 0) + 1
     try:
         yield
     finally:
-        with _done:
-            _in_flight -= 1
-            _done.notify_all()
+        _depth.n -= 1
+        if outermost:
+            with _done:
+                _in_flight -= 1
+                _done.notify_all()
 
 
 @atexit.register

@@ -75,7 +75,7 @@ class CallbackAdapter:
     @_interrupt.callback_entry
     def _primary(self, _user_data, out, cap, out_len):
         try:
-            if _interrupt.pending() or _shutdown.draining():  # a Ctrl-C at its entry, or exit
+            if _interrupt.pending() or self._exiting():  # a Ctrl-C at its entry, or exit
                 return Code.KEY_UNAVAILABLE
             return _copy_out(self.provider.primary_key_id().encode("utf-8"), out, cap, out_len)
         except BaseException as exc:  # noqa: B902 - nothing may unwind into C
@@ -84,7 +84,7 @@ class CallbackAdapter:
     @_interrupt.callback_entry
     def _wrap(self, _user_data, key_id, dek, dek_len, aad, aad_len, out, cap, out_len):
         try:
-            if _interrupt.pending() or _shutdown.draining():  # a Ctrl-C at its entry, or exit
+            if _interrupt.pending() or self._exiting():  # a Ctrl-C at its entry, or exit
                 return Code.KEY_UNAVAILABLE
             result = self.provider.wrap(key_id.decode("utf-8"), ctypes.string_at(dek, dek_len),
                                         ctypes.string_at(aad, aad_len))
@@ -95,13 +95,20 @@ class CallbackAdapter:
     @_interrupt.callback_entry
     def _unwrap(self, _user_data, key_id, edk, edk_len, aad, aad_len, out, cap, out_len):
         try:
-            if _interrupt.pending() or _shutdown.draining():  # a Ctrl-C at its entry, or exit
+            if _interrupt.pending() or self._exiting():  # a Ctrl-C at its entry, or exit
                 return Code.KEY_UNAVAILABLE
             result = self.provider.unwrap(key_id.decode("utf-8"), ctypes.string_at(edk, edk_len),
                                           ctypes.string_at(aad, aad_len))
             return _copy_out(_bytes(result, "unwrap"), out, cap, out_len)
         except BaseException as exc:  # noqa: B902
             return self._failed("unwrap", exc)
+
+    def _exiting(self) -> bool:
+        # The interpreter is exiting: the call fails, and raises SystemExit on its thread.
+        if _shutdown.draining():
+            self._interrupt.exc = _shutdown.exit_error()
+            return True
+        return False
 
     def _failed(self, op: str, exc: BaseException) -> int:
         if not isinstance(exc, Exception):  # KeyboardInterrupt, SystemExit: not a key failure

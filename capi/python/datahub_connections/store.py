@@ -103,7 +103,10 @@ class _JsonCallback:
         if self._error is not None:  # never called again after a stop; belt and braces
             return 1
         try:
-            if _interrupt.pending() or _shutdown.draining():  # a Ctrl-C at its entry, or exit
+            if _interrupt.pending():  # a Ctrl-C at this call's entry: raised after the C call
+                return 1
+            if _shutdown.draining():  # the interpreter is exiting: the C call raises it
+                self._error = _shutdown.exit_error()
                 return 1
             return 1 if self._fn(json.loads(ctypes.string_at(text))) is False else 0
         except BaseException as exc:  # noqa: B902 - nothing may unwind into C
@@ -134,8 +137,9 @@ class Store:
         if self._adapter is None:
             _lib.check(_lib.lib.dhc_store_open, text, ctypes.byref(handle))
         else:
-            _lib.check(_lib.lib.dhc_store_open_with_provider, text,
-                       ctypes.byref(self._adapter.struct), ctypes.byref(handle))
+            with _shutdown.callback_call():  # the provider may be called, or destroyed
+                _lib.check(_lib.lib.dhc_store_open_with_provider, text,
+                           ctypes.byref(self._adapter.struct), ctypes.byref(handle))
         self._handle = handle
 
     def __copy__(self):
@@ -156,7 +160,7 @@ class Store:
         if getattr(self, "_handle", None):
             try:
                 self.close()
-            except Exception:  # interpreter shutdown: modules may already be gone
+            except BaseException:  # interpreter shutdown: modules may be gone, or SystemExit
                 pass
 
     def close(self) -> None:
@@ -177,7 +181,9 @@ class Store:
 
     def _close_handle(self, handle: Optional[ctypes.c_void_p]) -> None:
         if handle:
-            _lib.lib.dhc_store_close(handle)
+            # Closing calls the key provider's destroy callback.
+            with _shutdown.callback_call() if self._adapter is not None else contextlib.nullcontext():
+                _lib.lib.dhc_store_close(handle)
             # Only now may the ctypes callbacks go: the library called them until close.
             self._adapter = None
 
