@@ -84,8 +84,9 @@ struct Connection {
   // Sealed under a key that is not the primary (the next update re-seals it); false when the
   // provider cannot name a valid primary key id.
   bool stale = false;
-  // list(), find_by_name() and for_each() only: this row's details could not be opened. key_id, alg and stale are still
-  // set when the envelope itself is readable (say, its key is not in the keyring).
+  // list(), find_by_name() and for_each() only: this row's details could not be opened.
+  // key_id, alg and stale are still set when the envelope itself is readable (say, its key
+  // is not in the keyring).
   std::optional<RowError> error;
 };
 

@@ -1,11 +1,11 @@
 // What the key-management calls of ConnectionStore take and report.
 //
 // Rotation: add the new key to every instance's keyring, make it primary, then rotate()
-// rewrites each row still under another key. A store's KeyProvider is fixed when it opens
-// and StaticKeyring cannot change, so with it this means opening each instance's store
-// again (a restart) with a keyring that holds both keys and names the new one primary; a
-// host's KeyProvider may switch its primary while running. census() tells how many rows each key still
+// rewrites each row still under another key. census() tells how many rows each key still
 // protects; verify() proves every row opens. See docs/key-management.md for the runbook.
+// A store's KeyProvider is fixed when it opens and a StaticKeyring cannot change, so with
+// one "add" means opening each instance's store again (a restart) with a keyring that holds
+// both keys and names the new one primary; a host's KeyProvider may switch while running.
 #pragma once
 
 #include <datahub/error.hpp>

@@ -97,8 +97,8 @@ class DATAHUB_API ConnectionStore {
   // unknown role or no pg_hba.conf entry (28000), no such database (3D000), a startup
   // option (options='-c ...') with a bad value (22023) or an unknown name (42704). Any other
   // refusal is Unavailable (a server starting up or full, where retrying may help, but also
-  // a startup option the role may not set). An empty
-  // `database` is libpq's defaults (PGHOST, PGDATABASE, ..., else the local socket).
+  // a startup option the role may not set). An empty `database` is libpq's defaults
+  // (PGHOST, PGDATABASE, ..., else the local socket).
   explicit ConnectionStore(StoreOptions options);
   ~ConnectionStore();
   ConnectionStore(const ConnectionStore&) = delete;
