@@ -72,7 +72,8 @@ struct Connection {
   std::vector<std::string> redacted;  // secret fields that are set but were left out
   // Rows written by other clients may hold what this library never writes: a NULL tag
   // element is left out here (and kept in the row by an update that does not set tags), a
-  // multi-dimensional tags array reads flat, and a NULL or infinite time reads as the epoch.
+  // multi-dimensional tags array reads flat, and a NULL or infinite time, or one outside
+  // the years 1-9999 that format_timestamp writes, reads as the epoch.
   std::vector<std::string> tags;
   Timestamp created_at;
   std::string created_by;

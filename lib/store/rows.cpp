@@ -2,11 +2,14 @@
 
 namespace datahub::store {
 
+std::string is_usable_time(const std::string& column) {
+  // Comparisons are false for NULL, and for one of the infinities each.
+  return "(" + column + " >= CAST('0001-01-01 00:00:00+00' AS timestamptz) AND " + column +
+         " < CAST('10000-01-01 00:00:00+00' AS timestamptz))";
+}
+
 std::string micros_since_epoch(const std::string& column) {
-  // The upper bound: microseconds since the epoch overflow bigint in year 294247, a little
-  // before timestamptz ends.
-  return "CASE WHEN isfinite(" + column + ") AND " + column +
-         " < CAST('294247-01-01 00:00:00+00' AS timestamptz) THEN CAST(extract(epoch FROM " + column +
+  return "CASE WHEN " + is_usable_time(column) + " THEN CAST(extract(epoch FROM " + column +
          ") * 1000000 AS bigint) ELSE 0 END";
 }
 

@@ -23,9 +23,14 @@ struct StoredRow {
   std::string updated_by;
 };
 
+// True when a timestamp column holds a time this library reads and writes: years 1 to
+// 9999 in UTC, the range of format_timestamp and parse_timestamp. The seed's columns also
+// allow NULL, +-infinity and years up to 294276 (written by other clients).
+std::string is_usable_time(const std::string& column);
+
 // A timestamp column as integer microseconds since the epoch: exact, and no time-zone or
-// text-format parsing on this side. NULL and +-infinity, which the seed's columns allow
-// (written by other clients), read as 0 rather than failing the whole statement.
+// text-format parsing on this side. A time is_usable_time refuses reads as 0 rather than
+// failing the whole statement (or coming back as text no call accepts).
 std::string micros_since_epoch(const std::string& column);
 
 // Column list matching StoredRow, for "SELECT <row_columns()> FROM database_connections ...".

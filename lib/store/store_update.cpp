@@ -131,8 +131,9 @@ std::optional<Connection> ConnectionStore::Impl::attempt_update(store::SessionPo
   c.alg = sealed->alg;
 
   // updated_at always moves forward, even when the clock does not (same transaction
-  // time, clock steps back): optimistic checks rely on it changing. A NULL or infinite
-  // one (another client's) becomes the transaction time: +infinity would stay put.
+  // time, clock steps back): optimistic checks rely on it changing. One that reads as the
+  // epoch (NULL, infinite or past 9999: another client's) becomes the transaction time:
+  // it would read as the epoch again, and +infinity would stay put.
   // Tags are written only when the patch sets them: the row's own are left as stored.
   store::Params p;
   const std::string sql =
@@ -140,8 +141,8 @@ std::optional<Connection> ConnectionStore::Impl::attempt_update(store::SessionPo
       ", tags = COALESCE((SELECT ARRAY(SELECT jsonb_array_elements_text(j)) FROM CAST(" + p.add_nullable(tags_json) +
       " AS jsonb) AS j WHERE j IS NOT NULL), tags), connection_details = CAST(" + p.add(sealed->envelope) +
       " AS jsonb), updated_by = " + p.add(c.updated_by) +
-      ", updated_at = CASE WHEN isfinite(updated_at) "
-      "THEN GREATEST(CURRENT_TIMESTAMP, updated_at + interval '1 microsecond') ELSE CURRENT_TIMESTAMP END "
+      ", updated_at = CASE WHEN " + store::is_usable_time("updated_at") +
+      " THEN GREATEST(CURRENT_TIMESTAMP, updated_at + interval '1 microsecond') ELSE CURRENT_TIMESTAMP END "
       "WHERE id = CAST(" + p.add(row.id) + " AS bigint) AND CAST(xmin AS text) = " + p.add(std::move(read_version)) +
       " AND " + store::micros_since_epoch("updated_at") + " = CAST(" + p.add(row.updated_us) +
       " AS bigint) RETURNING " + store::micros_since_epoch("created_at") + ", " +

@@ -57,32 +57,38 @@ TEST_CASE("a multi-dimensional tags array reads flat") {
   CHECK(test::store().verify().failed.empty());
 }
 
-TEST_CASE("NULL and infinite timestamps read as the epoch; update, verify and rotate go on") {
+TEST_CASE("NULL, infinite and far timestamps read as the epoch; update, verify and rotate go on") {
   test::clear_table();
   const auto nulls = created("null times");
   const auto infinite = created("infinite times");
+  const auto far = created("times outside years 1-9999");
   const auto plain = created("plain");
   test::admin() << "UPDATE database_connections SET created_at = NULL, updated_at = NULL WHERE id = :id",
       soci::use(nulls.id);
   test::admin() << "UPDATE database_connections SET created_at = '-infinity', updated_at = 'infinity' WHERE id = :id",
       soci::use(infinite.id);
+  // Years format_timestamp cannot write in four digits: year 10000 came back as text that
+  // update's expected_updated_at (parse_timestamp) refused.
+  test::admin() << "UPDATE database_connections SET created_at = '0001-12-31 23:00:00+00 BC', "
+                   "updated_at = '10000-01-01 00:00:00+00' WHERE id = :id",
+      soci::use(far.id);
 
-  for (const auto id : {nulls.id, infinite.id}) {
+  for (const auto id : {nulls.id, infinite.id, far.id}) {
     CAPTURE(id);
     const auto read = test::store().get(id);
     CHECK(read.created_at.time_since_epoch().count() == 0);
     CHECK(read.updated_at.time_since_epoch().count() == 0);
   }
   const auto page = test::store().list({});
-  REQUIRE(page.items.size() == 3);
+  REQUIRE(page.items.size() == 4);
   for (const auto& c : page.items) CHECK_FALSE(c.error);
-  CHECK(test::store().verify().checked == 3);
+  CHECK(test::store().verify().checked == 4);
   CHECK(test::store().verify().failed.empty());
 
   datahub::RotateOptions reencrypt;
   reencrypt.reencrypt = true;
   const auto report = test::open_store(test::keyring(), "XC20P")->rotate(reencrypt);
-  CHECK(report.rewritten == 3);
+  CHECK(report.rewritten == 4);
   CHECK(report.skipped_changed == 0);
 
   datahub::ConnectionPatch p;
@@ -98,4 +104,10 @@ TEST_CASE("NULL and infinite timestamps read as the epoch; update, verify and ro
   CHECK(moved.updated_at > plain.updated_at);
   CHECK_THROWS_AS(test::store().update(infinite.id, p, "tester", datahub::Timestamp{}), datahub::Conflict);
   CHECK(test::store().get(infinite.id).updated_at == moved.updated_at);
+  // So does one past 9999, read as the epoch too, with the epoch as the caller's check.
+  const auto far_read = test::store().get(far.id);
+  const auto far_moved = test::store().update(far.id, p, "tester", far_read.updated_at);
+  CHECK(far_moved.updated_at > plain.updated_at);
+  CHECK(datahub::parse_timestamp(datahub::format_timestamp(far_moved.updated_at), "t") == far_moved.updated_at);
+  CHECK_THROWS_AS(test::store().update(far.id, p, "tester", far_read.updated_at), datahub::Conflict);
 }
