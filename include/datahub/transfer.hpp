@@ -55,13 +55,17 @@ struct ExportReport {
 // Writes the records as JSON lines. Records must carry their secrets (Secrets::reveal)
 // when sealing; when not sealing, secrets present are left out all the same.
 // Throws InvalidArgument("passphrase") for a short passphrase and ("records[i]...") for a
-// record that failed to open (its `error` is set).
+// record that failed to open (its `error` is set), or that import would refuse or change:
+// one that breaks create()'s rules (rows other clients wrote can: an empty name, more than
+// 100 tags, updated_at before created_at) or has a time at the epoch (how a NULL or
+// infinite time reads). Nothing is written then; the message names the record's id.
 DATAHUB_API ExportReport write_export(const std::vector<Connection>& records, std::ostream& out,
                                       const ExportOptions& options = {});
 
 // Reads every matching record from the store (revealed only when sealing) and writes it.
-// Nothing is written unless every record opened: a record that fails throws Integrity or
-// KeyUnavailable naming its id (run `verify`). Throws what store.list() throws, and
+// Nothing is written unless every record opened and can be imported: a record that fails
+// to open throws Integrity or KeyUnavailable naming its id (run `verify`); one import would
+// refuse, InvalidArgument as write_export. Throws what store.list() throws, and
 // Error(internal) when the stream fails.
 DATAHUB_API ExportReport export_connections(ConnectionStore& store, std::ostream& out,
                                             const ExportOptions& options = {});
@@ -88,8 +92,10 @@ struct ParsedExport {
 };
 
 // Reads JSON lines (blank lines are skipped) and checks each with the rules create()
-// applies, plus id and audit columns. Every bad line is reported; none throws. A line
-// over 1 MiB, with a NUL byte or a member given twice, a first line that starts with a
+// applies, plus id and audit columns. Every bad line is reported; none throws. Reading
+// stops at a line over 1 MiB (its end may never come: /dev/zero) or at the 100th bad line
+// (a file that is not an export), with a last error saying the rest was not read. A line
+// with a NUL byte or a member given twice, a first line that starts with a
 // UTF-8 byte-order mark (exports never write one), or whose sealed secrets ask for
 // more key-stretching work than the limits allow (16 times the default's per salt, 32 per
 // file; docs/cli.md) is a bad line (InvalidArgument), refused before any stretching.
@@ -116,7 +122,8 @@ struct ImportReport {
 // a key stretched for a later salt) runs with the table locked: a caller that prompts a
 // person should ask before the import and have `passphrase` return the answer. At the
 // first bad line the transaction is rolled back and the rest of the file is
-// still read and checked, writing nothing: the report lists every bad line. A dry run
+// still read and checked, writing nothing: the report lists every bad line (up to the
+// limits read_export stops at). A dry run
 // only reads and checks (the table is not consulted: a taken id is not seen). Throws what
 // restore() throws: Conflict when an id is already in the table (nothing written; a bad
 // line anywhere in the file is reported instead); Database when the server refuses a row

@@ -2,6 +2,7 @@
 #include "model/details_json.hpp"
 #include "transfer/export_line.hpp"
 #include "transfer/passphrase_seal.hpp"
+#include "transfer/record_rules.hpp"
 
 #include <datahub/connection_type.hpp>
 #include <datahub/error.hpp>
@@ -33,6 +34,27 @@ Details take_secrets(transfer::ExportLine& line) {
 
 std::string where(std::size_t index) { return "records[" + std::to_string(index) + "]"; }
 
+// An export is a backup: a line that import would refuse, or restore as something else,
+// fails the export now rather than the restore later. Rows written by other clients can
+// break the rules create() keeps (an empty name, 101 tags, updated_at before created_at),
+// and a NULL or infinite time reads as the epoch, which import would write as 1970.
+void check_importable(const Connection& record, std::size_t index) {
+  const auto refuse = [&](const std::string& field, const std::string& reason) {
+    throw InvalidArgument(where(index) + "." + field, reason + " (connection " + std::to_string(record.id) +
+                                                          "); import would not restore it, so nothing was written");
+  };
+  for (const auto* time : {&record.created_at, &record.updated_at}) {
+    if (time->time_since_epoch().count() == 0)
+      refuse(time == &record.created_at ? "created_at" : "updated_at",
+             "is the epoch, which is how a NULL or infinite time in the table reads");
+  }
+  try {
+    transfer::check_restorable(record);
+  } catch (const InvalidArgument& e) {
+    refuse(e.field(), transfer::reason_of(e));
+  }
+}
+
 }  // namespace
 
 ExportReport write_export(const std::vector<Connection>& records, std::ostream& out, const ExportOptions& options) {
@@ -51,6 +73,7 @@ ExportReport write_export(const std::vector<Connection>& records, std::ostream& 
     line.record = record;
     line.record.redacted.clear();
     const Details secrets = take_secrets(line);
+    check_importable(line.record, i);
     if (sealer && !secrets.empty()) {
       const SecretBytes plaintext = model::details_to_secret_json(secrets);
       line.sealed = sealer->seal(plaintext, transfer::associated_data(line.record));

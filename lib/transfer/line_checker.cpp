@@ -28,10 +28,15 @@ int next_byte(std::streambuf& buffer) {
   }
 }
 
-// The next line without its '\n'. A line over kMaxLineBytes is read to its end but not kept.
+// Bad lines noted before the rest of the input is left unread: a file that is not an
+// export at all (random bytes, a log) would otherwise fill memory with them.
+constexpr std::size_t kMaxBadLines = 100;
+
+// The next line without its '\n'. Reading stops at the first byte past kMaxLineBytes: the
+// line's end may never come (/dev/zero), so the caller reads no further.
 Line next_line(std::istream& in, LineText& line) {
   line.clear();
-  bool any = false, too_long = false;
+  bool any = false;
   // From the stream buffer directly: istream::get builds a sentry for every byte.
   std::streambuf* buffer = in.rdbuf();
   if (buffer == nullptr) {
@@ -41,17 +46,14 @@ Line next_line(std::istream& in, LineText& line) {
   for (int c = next_byte(*buffer); c != std::char_traits<char>::eof(); c = next_byte(*buffer)) {
     any = true;
     if (c == '\n') break;
-    if (line.size() < kMaxLineBytes) {
-      line += static_cast<char>(c);
-    } else {
-      too_long = true;
-    }
+    if (line.size() == kMaxLineBytes) return Line::too_long;
+    line += static_cast<char>(c);
   }
   if (!any) {
     in.setstate(std::ios::eofbit);
     return Line::end;
   }
-  return too_long ? Line::too_long : Line::ok;
+  return Line::ok;
 }
 
 bool is_blank(const LineText& line) {
@@ -75,15 +77,32 @@ void unseal_into(Connection& record, const SealedSecrets& sealed, PassphraseOpen
   }
 }
 
+// A line's "redacted" names the secrets export left out: each a secret field of the type,
+// absent from the line's details. Anything else was edited in, and would make the line
+// count as without secrets while it holds them (or name a field nobody can restore).
+void check_redacted(const ExportLine& line) {
+  if (line.redacted.empty()) return;
+  if (line.sealed) throw InvalidArgument("redacted", "is given with sealed_secrets; an export writes one or the other");
+  const ConnectionType& type = connection_type(line.record.type);
+  for (const auto& name : line.redacted) {
+    const FieldSpec* spec = type.field(name);
+    if (!spec || !spec->secret) throw InvalidArgument("redacted", "names a field that is not a secret of the type");
+    if (line.record.details.find(name))
+      throw InvalidArgument("redacted", "names a secret that connection_details hold in clear");
+  }
+}
+
 }  // namespace
 
 bool LineChecker::next(Connection& record) {
-  for (Line state; (state = next_line(in_, text_)) != Line::end;) {
+  for (Line state; !stopped_ && (state = next_line(in_, text_)) != Line::end;) {
     ++number_;
     if (state == Line::too_long) {
       errors_.push_back({number_, ErrorCode::invalid_argument,
-                         "record: is longer than " + std::to_string(kMaxLineBytes) + " bytes"});
-      continue;
+                         "record: is longer than " + std::to_string(kMaxLineBytes) +
+                             " bytes; the rest of the input was not read"});
+      stopped_ = true;
+      break;
     }
     if (is_blank(text_)) continue;
     if (number_ == 1 && text_.compare(0, 3, "\xEF\xBB\xBF") == 0) {  // an editor's, never an export's
@@ -100,6 +119,12 @@ bool LineChecker::next(Connection& record) {
       return true;
     } catch (const Error& e) {
       errors_.push_back({number_, e.code(), e.what()});
+      if (errors_.size() == kMaxBadLines) {
+        errors_.push_back({number_, ErrorCode::invalid_argument,
+                           "record: " + std::to_string(kMaxBadLines) +
+                               " bad lines; the rest of the input was not read"});
+        stopped_ = true;
+      }
     }
   }
   if (in_.bad()) throw Error(ErrorCode::internal, "import: the input could not be read");
@@ -110,6 +135,7 @@ bool LineChecker::next(Connection& record) {
 // in place, so it cannot be parsed twice.
 Connection LineChecker::check(std::size_t number, LineSecrets& secrets) {
   ExportLine line = parse_line(text_);
+  check_redacted(line);
   if (line.sealed) unseal_into(line.record, *line.sealed, opener());
   secrets = line.sealed ? LineSecrets::sealed : line.redacted.empty() ? LineSecrets::none : LineSecrets::left_out;
   Connection record = check_restorable(line.record);

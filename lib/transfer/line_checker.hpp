@@ -21,7 +21,8 @@ class LineChecker {
   LineChecker(std::istream& in, const ImportOptions& options) : in_(in), options_(options) {}
 
   // The next good record (secrets opened, normalized), skipping blank lines and noting bad
-  // ones in errors(); false at the end of the input. Throws Error(internal) only when the
+  // ones in errors(); false at the end of the input, or once a line is too long or
+  // too many lines were bad (the rest is left unread, and errors() says so). Throws Error(internal) only when the
   // stream itself fails. Holds one line and no record between calls.
   bool next(Connection& record);
 
@@ -44,6 +45,7 @@ class LineChecker {
   IdLines ids_;
   LineText text_;  // the current line, its buffer reused
   std::size_t number_ = 0;
+  bool stopped_ = false;  // the rest of the input is not read
   std::vector<ImportLineError> errors_;
   std::int64_t good_ = 0, sealed_ = 0, without_secrets_ = 0;
 };
