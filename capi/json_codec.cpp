@@ -19,9 +19,10 @@ const Value& parse_object(Document& doc, const char* json, const char* what,
   return doc;
 }
 
-// Flat details: strings and integers. With allow_null (patches), null marks a removal.
-void read_details(const Value& v, datahub::Details& details, std::vector<std::string>* removed) {
-  const std::string field = "connection_details";
+// Flat details: strings and integers. With `removed` (patches), null marks a removal.
+// `field` names the member in messages ("connections[3].connection_details" in a batch).
+void read_details(const Value& v, const std::string& field, datahub::Details& details,
+                  std::vector<std::string>* removed) {
   check_unique_members(v, field);
   for (auto it = v.MemberBegin(); it != v.MemberEnd(); ++it) {
     const std::string name = as_string(it->name, field);
@@ -64,7 +65,7 @@ datahub::NewConnection new_connection_from(const Value& o, const std::string& at
   if (!(v = member(o, "connection_details"))) {
     throw datahub::InvalidArgument(at + "connection_details", "is required");
   }
-  read_details(*v, c.details, nullptr);
+  read_details(*v, at + "connection_details", c.details, nullptr);
   if ((v = given(o, "tags"))) c.tags = as_string_array(*v, at + "tags");
   return c;
 }
@@ -100,7 +101,7 @@ ParsedPatch parse_patch(const char* json) {
   if ((v = member(o, "description"))) p.patch.description = nullable_string(*v, "description");
   if ((v = member(o, "tags"))) p.patch.tags = as_string_array(*v, "tags");
   if ((v = member(o, "connection_details"))) {
-    read_details(*v, p.patch.details, &p.patch.details_remove);
+    read_details(*v, "connection_details", p.patch.details, &p.patch.details_remove);
   }
   if ((v = member(o, "force"))) p.force = as_bool(*v, "force");
   if ((v = member(o, "expected_updated_at"))) {

@@ -121,6 +121,29 @@ int main(void) {
   free(json);
   CHECK_CODE(DHC_INVALID_ARGUMENT, dhc_connection_create_many(store, "{\"not\": \"an array\"}", "tester", &out, &err));
   CHECK_CODE(DHC_INVALID_ARGUMENT, dhc_connection_create_many(store, NULL, "tester", &out, &err));
+  /* A bad member inside a record's details names the record too: it was named as if the
+     batch held one record ("connection_details.host"). */
+  {
+    static const char *const bad_details[][2] = {
+        {"{\"host\":\"h\\u0000x\"}", "connections[1].connection_details.host:"},
+        {"7", "connections[1].connection_details:"},
+        {"{\"host\":\"h\",\"host\":\"i\"}", "connections[1].connection_details"},
+    };
+    size_t i;
+    for (i = 0; i < sizeof bad_details / sizeof bad_details[0]; ++i) {
+      char batch[512];
+      snprintf(batch, sizeof batch,
+               "[{\"name\":\"" PREFIX "ok\",\"type\":\"POSTGRESQL\",\"connection_details\":"
+               "{\"host\":\"h\",\"database\":\"d\",\"username\":\"u\"}},"
+               "{\"name\":\"" PREFIX "bad\",\"type\":\"POSTGRESQL\",\"connection_details\":%s}]",
+               bad_details[i][0]);
+      CHECK(dhc_connection_create_many(store, batch, "tester", &out, &err) == DHC_INVALID_ARGUMENT);
+      CHECK(err != NULL && strstr(dhc_error_message(err), bad_details[i][1]) != NULL);
+      dhc_error_free(err);
+      err = NULL;
+      CHECK(dhc_test_count_rows() == before);
+    }
+  }
 
   json = many(25, NULL);
   CHECK_CODE(DHC_OK, dhc_connection_create_many(store, json, "tester", &out, &err));
