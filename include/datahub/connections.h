@@ -315,8 +315,9 @@ DHC_API dhc_code dhc_keys_census(dhc_store *store, char **out_json, dhc_error **
  *   {"batch_size": 500, "dry_run": false, "reencrypt": false, "workers": 1}   all optional
  * reencrypt: seal afresh with a new data key under the store's cipher (also moves rows to
  * another cipher) instead of only re-wrapping the data key. workers (1-16): batches in
- * flight at once, each on its own pooled session; the extra ones run on library threads,
- * which also call the key provider.
+ * flight at once, each holding a pooled session only for its statements (so they may
+ * outnumber pool_size); the extra ones run on library threads, which also call the key
+ * provider.
  * *report_json: {"scanned": n, "rewritten": n, "skipped_changed": n, "failed": n,
  *                "remaining_estimate": n}; rows that failed are listed by dhc_keys_verify. */
 DHC_API dhc_code dhc_keys_rotate(dhc_store *store, const char *options_json,

@@ -20,7 +20,7 @@
 namespace datahub {
 
 struct KeyCensusEntry {
-  std::string key_id;
+  std::string key_id;  // "" for rows with no key id: not sealed by this library (verify names them)
   std::string alg;
   std::int64_t rows = 0;
 };
@@ -32,6 +32,8 @@ struct KeyCensus {
 
 struct RotateReport {
   // Rows looked at: those under a non-primary key (with reencrypt, also another cipher).
+  // scanned = rewritten + skipped_changed + failed: a row another writer deleted, or moved
+  // to the primary, while the rotation had it in hand is not counted.
   std::int64_t scanned = 0;
   std::int64_t rewritten = 0;        // rows moved to the primary key (in a dry run: would be)
   std::int64_t skipped_changed = 0;  // rows edited concurrently on every retry; run again
@@ -58,11 +60,13 @@ struct RotateOptions {
   bool reencrypt = false;
   // Re-reads of a row that changed under us before giving up on it, 0-100.
   int retries = 3;
-  // Batches in flight at once, 1-16, each on its own pooled session (so at most pool_size
-  // run together). The extra workers are threads of the library, and call the key provider
-  // too; batches are still taken in id order and each commits on its own. On the 2-core
-  // benchmark machine 2 workers cut a large rotation's time by about half
-  // (docs/benchmarks.md); 1 leaves the rest of the pool to other calls.
+  // Batches in flight at once, 1-16. A worker holds a pooled session only for a statement,
+  // never while the key provider unwraps and wraps, so workers may outnumber pool_size
+  // (with a slow KMS, more workers than sessions keep the sessions busy). The extra
+  // workers are threads of the library, and call the key provider too; batches are still
+  // taken in id order and each commits on its own. On the 2-core benchmark machine 2
+  // workers cut a large rotation's time by about half (docs/benchmarks.md); 1 leaves the
+  // rest of the pool to other calls.
   int workers = 1;
   // Called on the calling thread after every batch it finished, with the totals of all
   // workers so far, and once more at the end if other workers finished batches after

@@ -5,6 +5,8 @@
 
 #include <datahub/error.hpp>
 
+#include <limits>
+
 namespace datahub {
 
 KeyCensus ConnectionStore::census() {
@@ -13,11 +15,12 @@ KeyCensus ConnectionStore::census() {
   try {
     auto lease = impl_->pool.lease();
     // One pass over the table, decrypting nothing. (No index on the key id: one would make
-    // every rewrite of connection_details a non-HOT update, see migration 4.)
+    // every rewrite of connection_details a non-HOT update, see migration 4.) Rows without
+    // a key id (another client's, in clear or damaged) are counted under "": an operator
+    // checking that only the new key is left must see them.
     soci::rowset<soci::row> rows = (lease.session().prepare <<
-        "SELECT connection_details->>'kid' AS kid, COALESCE(connection_details->>'alg', '') AS alg, count(*)"
-        " FROM database_connections WHERE connection_details->>'kid' IS NOT NULL"
-        " GROUP BY 1, 2 ORDER BY 1, 2");
+        "SELECT COALESCE(connection_details->>'kid', '') AS kid, COALESCE(connection_details->>'alg', '') AS alg,"
+        " count(*) FROM database_connections GROUP BY 1, 2 ORDER BY 1, 2");
     for (const auto& r : rows) {
       census.keys.push_back({r.get<std::string>(0), r.get<std::string>(1), r.get<long long>(2)});
     }
@@ -31,7 +34,7 @@ VerifyReport ConnectionStore::verify(std::size_t batch_size) {
   if (batch_size < 1 || batch_size > 10000) throw InvalidArgument("batch_size", "must be 1 to 10000");
   VerifyReport report;
   try {
-    long long after = 0;
+    long long after = std::numeric_limits<long long>::min();  // another client's ids may be 0 or negative
     for (;;) {
       std::vector<store::SealedRow> rows;
       {

@@ -13,6 +13,7 @@
 #include <atomic>
 #include <exception>
 #include <future>
+#include <limits>
 #include <mutex>
 #include <optional>
 
@@ -165,9 +166,19 @@ RotateReport ConnectionStore::rotate(const RotateOptions& options) {
     return filter + ")";
   };
 
+  // A session for one statement at a time, none held while the key provider unwraps and
+  // wraps: a KMS call can take long, and the other workers (there may be more than
+  // sessions) and the store's other callers need sessions meanwhile.
+  auto on_session = [&](auto&& statement) {
+    auto lease = impl_->pool.lease();
+    return statement(lease);
+  };
+
   // Workers take batches in id order from one cursor; each writes its own batches.
   std::mutex cursor_mutex;  // batches' id ranges are taken one at a time: they never overlap
-  long long after = 0;
+  // From the lowest id there can be: the column takes any id another client gives, 0 and
+  // negative ones included. The first range is empty, and moves the cursor to the first id.
+  long long after = std::numeric_limits<long long>::min();
   bool exhausted = false;
   std::mutex report_mutex;
   RotateReport report;
@@ -187,10 +198,12 @@ RotateReport ConnectionStore::rotate(const RotateOptions& options) {
   // After an empty range ending at `high`: moves the cursor up to the next id there is, or
   // ends the run when there is none. (Rows inserted meanwhile are sealed under the primary
   // key already.)
-  auto skip_gap_after = [&](const store::SessionPool::Lease& lease, long long high) {
+  auto skip_gap_after = [&](long long high) {
     store::Params p;
-    const auto result = store::exec(
-        lease, "SELECT min(id) FROM database_connections WHERE id > CAST(" + p.add(high) + " AS bigint)", p, "rotate");
+    const auto result = on_session([&](const store::SessionPool::Lease& lease) {
+      return store::exec(lease, "SELECT min(id) FROM database_connections WHERE id > CAST(" + p.add(high) + " AS bigint)",
+                         p, "rotate");
+    });
     std::lock_guard<std::mutex> lock(cursor_mutex);
     if (PQgetisnull(result.get(), 0, 0)) {
       exhausted = true;
@@ -200,8 +213,10 @@ RotateReport ConnectionStore::rotate(const RotateOptions& options) {
   };
 
   // Rewrites and writes one batch (`rows`: SealedRow re-encrypting, WrappedKeyRow
-  // re-wrapping); rows edited meanwhile are re-read and retried.
-  auto rotate_batch = [&](const store::SessionPool::Lease& lease, auto rows, RotateReport& done) {
+  // re-wrapping); rows edited meanwhile are re-read and retried. Counts each row read once:
+  // scanned = rewritten + skipped_changed + failed, where a row another writer deleted or
+  // moved to the primary meanwhile is not counted at all.
+  auto rotate_batch = [&](auto rows, RotateReport& done) {
     using Row = typename decltype(rows)::value_type;
     done.scanned += static_cast<std::int64_t>(rows.size());
     for (int attempt = 0; !rows.empty(); ++attempt) {
@@ -218,39 +233,44 @@ RotateReport ConnectionStore::rotate(const RotateOptions& options) {
         done.rewritten += static_cast<std::int64_t>(rewrites.size());
         return;
       }
-      const auto written = write_batch(lease, rewrites);
+      const auto written =
+          on_session([&](const store::SessionPool::Lease& lease) { return write_batch(lease, rewrites); });
       done.rewritten += static_cast<std::int64_t>(written.size());
       if (written.size() == rewrites.size()) return;
       std::vector<long long> changed;
       for (const auto& r : rewrites) {
         if (std::find(written.begin(), written.end(), r.id) == written.end()) changed.push_back(r.id);
       }
-      if (attempt >= options.retries) {
-        done.skipped_changed += static_cast<std::int64_t>(changed.size());
-        return;
-      }
+      // Of the rows another writer changed, those that still need work.
       store::Params again;
       std::string where_again = "id IN (SELECT CAST(jsonb_array_elements_text(CAST(" +
                                 again.add(ids_json(changed)) + " AS jsonb)) AS integer)) AND ";
       where_again += needs_work(again);
-      rows = read_rows<Row>(lease, codec, where_again + " ORDER BY id", again);
+      rows = on_session([&](const store::SessionPool::Lease& lease) {
+        return read_rows<Row>(lease, codec, where_again + " ORDER BY id", again);
+      });
+      done.scanned -= static_cast<std::int64_t>(changed.size() - rows.size());
+      if (attempt >= options.retries) {
+        done.skipped_changed += static_cast<std::int64_t>(rows.size());
+        return;
+      }
     }
   };
 
   // The rows of (low, high] still needing work, read and rotated; false when none does.
-  auto rotate_range = [&](const store::SessionPool::Lease& lease, long long low, long long high,
-                          RotateReport& done) {
+  auto rotate_range = [&](long long low, long long high, RotateReport& done) {
     store::Params p;
     std::string where = "id > CAST(" + p.add(low) + " AS bigint) AND id <= CAST(" + p.add(high) + " AS bigint) AND ";
     where += needs_work(p) + " ORDER BY id";
+    using Lease = store::SessionPool::Lease;
     if (options.reencrypt) {
-      auto rows = read_rows<SealedRow>(lease, codec, where, p);
+      auto rows = on_session([&](const Lease& lease) { return read_rows<SealedRow>(lease, codec, where, p); });
       if (rows.empty()) return false;
-      rotate_batch(lease, std::move(rows), done);
+      rotate_batch(std::move(rows), done);
     } else {
-      auto rows = read_rows<WrappedKeyRow>(lease, codec, where, p);
+      auto rows = on_session([&](const Lease& lease) { return read_rows<WrappedKeyRow>(lease, codec, where, p); });
       if (rows.empty()) return false;
-      rotate_batch(lease, std::move(rows), done);
+      rotate_batch(std::move(rows), done);
     }
     return true;
   };
@@ -276,12 +296,9 @@ RotateReport ConnectionStore::rotate(const RotateOptions& options) {
   auto work = [&](bool reports_progress) {
     while (!stop) {
       RotateReport done;
-      {  // the session goes back to the pool before progress() runs
-        auto lease = impl_->pool.lease();
-        const auto range = claim();
-        if (!range) return;
-        if (!rotate_range(lease, range->first, range->second, done)) skip_gap_after(lease, range->second);
-      }
+      const auto range = claim();
+      if (!range) return;
+      if (!rotate_range(range->first, range->second, done)) skip_gap_after(range->second);
       RotateReport so_far;
       {
         std::lock_guard<std::mutex> lock(report_mutex);

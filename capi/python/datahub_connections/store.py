@@ -358,7 +358,8 @@ class Store:
         """Moves every row sealed under a key other than the primary onto it (reencrypt: also
         rows under another cipher, sealed afresh). Online and resumable. Returns {"scanned",
         "rewritten", "skipped_changed", "failed", "remaining_estimate"}. workers (1-16,
-        default 1): batches in flight at once, each on its own pooled session.
+        default 1): batches in flight at once, each holding a pooled session only for
+        its statements (so they may outnumber pool_size).
 
         progress(report) is called after every batch with the totals so far; returning False
         stops the rotation (batches written stay written) and the report so far is returned.
