@@ -96,15 +96,18 @@ int run_export(const Context& context, const ExportFlags& flags) {
 int run_import(const Context& context, const ImportFlags& flags) {
   const bool from_stdin = flags.input == "-";
   if (from_stdin && flags.passphrase.from_stdin) throw UsageError("stdin cannot carry both the file and the passphrase");
+  // The file's name is not repeated: a passphrase typed after --passphrase-stdin lands
+  // here as FILE, and "cannot read <it>" would echo it (docs/cli.md). The reason is enough.
+  const std::string what = from_stdin ? "standard input" : "the import file";
   // A directory opens, then fails at the first read (or reads as empty on stdin).
   struct stat st {};
   if ((from_stdin ? fstat(STDIN_FILENO, &st) : stat(flags.input.c_str(), &st)) == 0 && S_ISDIR(st.st_mode))
-    throw UsageError("cannot read " + (from_stdin ? std::string("standard input") : flags.input) +
-                     ": it is a directory");
+    throw UsageError("cannot read " + what + ": it is a directory");
   int fd = STDIN_FILENO;
   if (!from_stdin) {
     fd = ::open(flags.input.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) throw UsageError("cannot read " + flags.input);
+    if (fd < 0) throw UsageError("cannot read " + what + ": " + std::strerror(errno) +
+                               " (not repeated here: it may be a secret)");
   }
   struct CloseOnExit {
     int fd;

@@ -4,9 +4,12 @@
 
 #include <botan/mem_ops.h>
 
+#include <sys/stat.h>
 #include <termios.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <cstring>
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -68,14 +71,22 @@ void Secret::wipe() noexcept {
 
 bool stdin_is_terminal() { return isatty(STDIN_FILENO) == 1; }
 
-void add_secret_flags(CLI::App* sub, SecretFlags& flags, const std::string& what) {
-  auto* in = sub->add_flag("--" + what + "-stdin", flags.from_stdin, "read the " + what + " from standard input");
-  auto* file = sub->add_option("--" + what + "-file", flags.file, "read the " + what + " from this file")
-                   ->check(CLI::ExistingFile);
-  in->excludes(file);
-}
-
 namespace {
+
+// CLI::ExistingFile repeats the path ("File does not exist: hunter2"), and the secret itself
+// typed where its file was meant (`--password-file hunter2`) would be echoed: say why only.
+const CLI::Validator& existing_secret_file() {
+  static const CLI::Validator validator(
+      [](std::string& path) -> std::string {
+        if (path.empty()) return "must not be empty";
+        struct stat st {};
+        if (stat(path.c_str(), &st) != 0)
+          return std::string(std::strerror(errno)) + " (the path is not repeated here: it may be a secret)";
+        return S_ISDIR(st.st_mode) ? "is a directory, not a file" : "";
+      },
+      "", "FILE");
+  return validator;
+}
 
 // Reads at most kMaxSecretBytes (and a line end) into one buffer sized up front: it never
 // grows, so no copy of the secret is freed unwiped.
@@ -94,12 +105,23 @@ Secret read_bounded(std::istream& in, const std::string& source) {
 
 }  // namespace
 
+void add_secret_flags(CLI::App* sub, SecretFlags& flags, const std::string& what) {
+  flags.what = what;
+  auto* in = sub->add_flag("--" + what + "-stdin", flags.from_stdin, "read the " + what + " from standard input");
+  auto* file = sub->add_option("--" + what + "-file", flags.file, "read the " + what + " from this file")
+                   ->check(existing_secret_file());
+  in->excludes(file);
+}
+
 Secret read_secret(const SecretFlags& flags, const std::string& prompt, bool confirm) {
   if (flags.from_stdin) return read_bounded(std::cin, "standard input");
   if (!flags.file.empty()) {
+    // Named by its flag, not its path (see existing_secret_file).
+    const std::string source = "the " + flags.what + " file";
+    errno = 0;
     std::ifstream in(flags.file, std::ios::binary);
-    if (!in) throw UsageError("cannot read " + flags.file);
-    return read_bounded(in, flags.file);
+    if (!in) throw UsageError("cannot read " + source + (errno ? std::string(": ") + std::strerror(errno) : ""));
+    return read_bounded(in, source);
   }
   if (!stdin_is_terminal()) throw UsageError("no terminal to prompt on: use the -stdin or -file flag");
   Secret first = prompt_once(prompt + ": ");

@@ -193,6 +193,25 @@ def test_secret_after_a_flag_is_not_echoed(cli):
     assert ids_in_table() == ""
 
 
+def test_stray_secret_as_a_path_is_not_echoed(cli):
+    # A passphrase typed after --passphrase-stdin became import's FILE, and "cannot read <it>"
+    # echoed it; --password-file <it> said "File does not exist: <it>". Why, but not the path.
+    import_records(cli, [1])
+    base = ["add", "--name", "n", "--host", "h", "--dbname", "d", "--username", "u"]
+    with tempfile.TemporaryDirectory() as tmp:
+        directory = os.path.join(tmp, SECRET)
+        os.mkdir(directory)
+        for path, reason in ((SECRET, "No such file or directory"), (directory, "directory")):
+            for args in (["import", "--passphrase-stdin", path], ["import", "-", "--passphrase-file", path],
+                         ["export", "--passphrase-file", path], base + ["--password-file", path],
+                         ["update", "1", "--force", "--password-file", path]):
+                result = cli.run(*args, expect=USAGE)
+                one_clear_line(result)
+                assert SECRET not in result.err and reason in result.err, result
+    assert "the import file" in cli.run("import", "--passphrase-stdin", SECRET, expect=USAGE).err
+    assert ids_in_table() == "1"
+
+
 def test_import_file_frees_no_password_unwiped(cli):
     # A hand-written line may hold a password in clear; the file stream's buffer held it and
     # was freed unwiped. Run under the freed-memory scanner (not in sanitizer builds).
@@ -224,7 +243,7 @@ def main():
     tests = [test_numbers_are_decimal, test_empty_values_are_refused, test_import_of_a_directory,
              test_import_read_error_is_not_the_end, test_secret_input_is_bounded, test_passphrase_file_line_ends,
              test_secret_flag_values_are_not_echoed, test_secret_after_a_flag_is_not_echoed,
-             test_import_file_frees_no_password_unwiped]
+             test_stray_secret_as_a_path_is_not_echoed, test_import_file_frees_no_password_unwiped]
     return harness.run_suite(cli, tests, [SECRET, PASSPHRASE])
 
 
