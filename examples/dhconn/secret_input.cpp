@@ -4,6 +4,7 @@
 
 #include <botan/mem_ops.h>
 
+#include <signal.h>
 #include <sys/stat.h>
 #include <termios.h>
 #include <unistd.h>
@@ -26,30 +27,77 @@ void drop_trailing_newline(std::string& s) {
   if (!s.empty() && s.back() == '\r') s.pop_back();
 }
 
+// A signal that ends the process at the prompt (^C) skips ~NoEcho: the terminal was left
+// without echo. While echo is off, these signals restore it first, then take their previous
+// course (so ^C still ends dhconn "killed by SIGINT"). One prompt at a time: plain globals.
+termios g_saved_termios;
+termios g_quiet_termios;
+constexpr int kEndingSignals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGTSTP};
+constexpr std::size_t kSignalCount = sizeof kEndingSignals / sizeof kEndingSignals[0];
+struct sigaction g_previous[kSignalCount];
+bool g_handled[kSignalCount];  // false where the signal was ignored: left so
+
+// Async-signal-safe only: tcsetattr, sigaction, sigprocmask, raise.
+extern "C" void restore_terminal_and_reraise(int sig) {
+  const int saved_errno = errno;
+  // FLUSH, as ~NoEcho does: a half-typed secret is not left for the shell to read.
+  tcsetattr(STDIN_FILENO, TCSAFLUSH, &g_saved_termios);
+  std::size_t i = 0;
+  while (kEndingSignals[i] != sig) ++i;
+  struct sigaction ours {};
+  sigaction(sig, &g_previous[i], &ours);
+  sigset_t just_this;
+  sigemptyset(&just_this);
+  sigaddset(&just_this, sig);
+  sigprocmask(SIG_UNBLOCK, &just_this, nullptr);  // delivered now, inside raise()
+  raise(sig);
+  // Still here: the previous course was a handler that returned, or a stop (^Z) that was
+  // continued. Back to the prompt, echo off again.
+  sigaction(sig, &ours, nullptr);
+  tcsetattr(STDIN_FILENO, TCSANOW, &g_quiet_termios);
+  errno = saved_errno;
+}
+
 // Turns terminal echo off for its lifetime.
 class NoEcho {
  public:
   NoEcho() {
-    if (tcgetattr(STDIN_FILENO, &saved_) != 0) return;
-    termios quiet = saved_;
-    quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
-    quiet.c_lflag |= ECHONL;
-    active_ = tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet) == 0;
+    if (tcgetattr(STDIN_FILENO, &g_saved_termios) != 0) return;
+    g_quiet_termios = g_saved_termios;
+    g_quiet_termios.c_lflag &= ~static_cast<tcflag_t>(ECHO);
+    g_quiet_termios.c_lflag |= ECHONL;
+    struct sigaction handler {};
+    handler.sa_handler = restore_terminal_and_reraise;
+    sigemptyset(&handler.sa_mask);
+    handler.sa_flags = SA_RESTART;  // a continued ^Z goes back to reading the prompt
+    for (std::size_t i = 0; i < kSignalCount; ++i) {
+      g_handled[i] = sigaction(kEndingSignals[i], nullptr, &g_previous[i]) == 0 &&
+                     g_previous[i].sa_handler != SIG_IGN &&  // (nohup, a background job's ^C)
+                     sigaction(kEndingSignals[i], &handler, nullptr) == 0;
+    }
+    active_ = tcsetattr(STDIN_FILENO, TCSAFLUSH, &g_quiet_termios) == 0;
+    if (!active_) restore_handlers();
   }
   ~NoEcho() {
-    if (active_) tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved_);
+    if (!active_) return;
+    tcsetattr(STDIN_FILENO, TCSAFLUSH, &g_saved_termios);  // first: a signal now finds echo on
+    restore_handlers();
   }
   NoEcho(const NoEcho&) = delete;
   NoEcho& operator=(const NoEcho&) = delete;
 
  private:
-  termios saved_{};
+  static void restore_handlers() {
+    for (std::size_t i = 0; i < kSignalCount; ++i) {
+      if (g_handled[i]) sigaction(kEndingSignals[i], &g_previous[i], nullptr);
+    }
+  }
   bool active_ = false;
 };
 
 Secret prompt_once(const std::string& prompt) {
+  NoEcho quiet;  // first: nothing typed once the prompt shows is echoed
   std::cerr << prompt << std::flush;
-  NoEcho quiet;
   std::string line;
   if (!std::getline(std::cin, line)) throw UsageError("no input at the prompt");
   return Secret(std::move(line));
