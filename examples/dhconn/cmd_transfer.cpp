@@ -161,7 +161,7 @@ void add_export_command(CLI::App& app, Context& context) {
   sub->add_option("--type", flags->type, "only this type")->check(non_empty());
   sub->add_option("--tag", flags->tags_all, "must have this tag (repeat: all of them)");
   sub->add_option("--any-tag", flags->tags_any, "must have one of these tags (repeatable)");
-  sub->add_option("--name-prefix", flags->name_prefix, "name starts with this");
+  sub->add_option("--name-prefix", flags->name_prefix, "name starts with this")->check(non_empty());
   on_run(sub, context, [&context, flags] { return run_export(context, *flags); });
 }
 
@@ -169,7 +169,7 @@ void add_import_command(CLI::App& app, Context& context) {
   auto flags = std::make_shared<ImportFlags>();
   auto* sub = app.add_subcommand(
       "import", "Restore an export (same ids) in one transaction; nothing is written unless every line is good");
-  sub->add_option("file", flags->input, "export file, or - for stdin")->required();
+  sub->add_option("file", flags->input, "export file, or - for stdin")->required()->check(non_empty());
   add_secret_flags(sub, flags->passphrase, "passphrase");
   sub->add_flag("--dry-run", flags->dry_run, "check every line, write nothing");
   on_run(sub, context, [&context, flags] { return run_import(context, *flags); });

@@ -93,7 +93,11 @@ def test_empty_values_are_refused(cli):
     import_records(cli, [1])
     for args in (["--database", "", "migrate", "status"], ["--keys-file", "", "list"],
                  ["--actor", "", "delete", "1"], ["export", "--output", ""], ["export", "-o", ""],
-                 ["list", "--type", ""], ["export", "--type", ""]):
+                 ["list", "--type", ""], ["export", "--type", ""],
+                 # An empty --name-prefix was "no filter": every record was listed and exported.
+                 ["list", "--name-prefix", ""], ["export", "--name-prefix", ""],
+                 ["update", "1", "--name", "x", "--expected-updated-at", ""], ["import", ""],
+                 ["export", "--passphrase-file", ""], ["update", "1", "--force", "--password-file", ""]):
         result = cli.run(*args, expect=USAGE)
         one_clear_line(result)
         assert "must not be empty" in result.err and result.out == "", result
