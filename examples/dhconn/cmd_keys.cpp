@@ -23,12 +23,14 @@ int run_census(const Context& context, const KeysFlags& flags) {
     std::cout << datahub::to_json(census) << "\n";
     return kOk;
   }
+  // Key ids and cipher names are read from the rows, which any client of the table writes:
+  // an escape sequence or a newline in them must not reach the terminal.
   std::cout << std::left << std::setw(32) << "KEY_ID" << std::setw(10) << "ALG" << "ROWS\n";
   for (const auto& k : census.keys) {
-    std::cout << std::setw(32) << k.key_id << std::setw(10) << k.alg << k.rows
+    std::cout << std::setw(32) << printable(k.key_id) << std::setw(10) << printable(k.alg) << k.rows
               << (k.key_id == census.primary_key_id ? "  (primary)" : "") << "\n";
   }
-  std::cout << "primary key: " << census.primary_key_id << "\n";
+  std::cout << "primary key: " << printable(census.primary_key_id) << "\n";
   return kOk;
 }
 
@@ -62,7 +64,7 @@ int run_rotate(const Context& context, const KeysFlags& flags) {
     std::cout << datahub::to_json(r) << "\n";
   } else {
     std::cout << (flags.dry_run ? "dry run: would rewrite " : "rewrote ") << r.rewritten << " of " << r.scanned
-              << " row(s) onto key " << store->keys().primary_key_id() << "; " << r.skipped_changed
+              << " row(s) onto key " << printable(store->keys().primary_key_id()) << "; " << r.skipped_changed
               << " changed concurrently (run again), " << r.failed << " could not be opened (see keys verify)\n";
   }
   if (r.failed > 0) return kKeyProblem;

@@ -46,7 +46,7 @@ void add_list_command(CLI::App& app, Context& context) {
   sub->add_option("--type", flags->type, "only this type")->check(non_empty());
   sub->add_option("--tag", flags->tags_all, "must have this tag (repeat: must have all)");
   sub->add_option("--any-tag", flags->tags_any, "must have at least one of these tags (repeatable)");
-  sub->add_option("--name-prefix", flags->name_prefix, "name starts with this");
+  sub->add_option("--name-prefix", flags->name_prefix, "name starts with this")->check(non_empty());
   sub->add_option("--page-size", flags->page_size, "rows fetched per round trip")
       ->transform(decimal())
       ->check(CLI::Range(1, 1000))

@@ -96,15 +96,18 @@ int run_export(const Context& context, const ExportFlags& flags) {
 int run_import(const Context& context, const ImportFlags& flags) {
   const bool from_stdin = flags.input == "-";
   if (from_stdin && flags.passphrase.from_stdin) throw UsageError("stdin cannot carry both the file and the passphrase");
+  // The file's name is not repeated: a passphrase typed after --passphrase-stdin lands
+  // here as FILE, and "cannot read <it>" would echo it (docs/cli.md). The reason is enough.
+  const std::string what = from_stdin ? "standard input" : "the import file";
   // A directory opens, then fails at the first read (or reads as empty on stdin).
   struct stat st {};
   if ((from_stdin ? fstat(STDIN_FILENO, &st) : stat(flags.input.c_str(), &st)) == 0 && S_ISDIR(st.st_mode))
-    throw UsageError("cannot read " + (from_stdin ? std::string("standard input") : flags.input) +
-                     ": it is a directory");
+    throw UsageError("cannot read " + what + ": it is a directory");
   int fd = STDIN_FILENO;
   if (!from_stdin) {
     fd = ::open(flags.input.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) throw UsageError("cannot read " + flags.input);
+    if (fd < 0) throw UsageError("cannot read " + what + ": " + std::strerror(errno) +
+                               " (not repeated here: it may be a secret)");
   }
   struct CloseOnExit {
     int fd;
@@ -158,7 +161,7 @@ void add_export_command(CLI::App& app, Context& context) {
   sub->add_option("--type", flags->type, "only this type")->check(non_empty());
   sub->add_option("--tag", flags->tags_all, "must have this tag (repeat: all of them)");
   sub->add_option("--any-tag", flags->tags_any, "must have one of these tags (repeatable)");
-  sub->add_option("--name-prefix", flags->name_prefix, "name starts with this");
+  sub->add_option("--name-prefix", flags->name_prefix, "name starts with this")->check(non_empty());
   on_run(sub, context, [&context, flags] { return run_export(context, *flags); });
 }
 
@@ -166,7 +169,7 @@ void add_import_command(CLI::App& app, Context& context) {
   auto flags = std::make_shared<ImportFlags>();
   auto* sub = app.add_subcommand(
       "import", "Restore an export (same ids) in one transaction; nothing is written unless every line is good");
-  sub->add_option("file", flags->input, "export file, or - for stdin")->required();
+  sub->add_option("file", flags->input, "export file, or - for stdin")->required()->check(non_empty());
   add_secret_flags(sub, flags->passphrase, "passphrase");
   sub->add_flag("--dry-run", flags->dry_run, "check every line, write nothing");
   on_run(sub, context, [&context, flags] { return run_import(context, *flags); });

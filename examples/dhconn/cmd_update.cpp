@@ -76,7 +76,8 @@ void add_update_command(CLI::App& app, Context& context) {
   auto* prompt = sub->add_flag("--password-prompt", flags->password_prompt, "prompt for a new password (no echo)");
   auto* remove_password = sub->add_flag("--remove-password", flags->remove_password, "remove the stored password");
   auto* expected = sub->add_option("--expected-updated-at", flags->expected_updated_at,
-                                   "the updated_at you read; refused (exit 4) if the record changed since");
+                                   "the updated_at you read; refused (exit 4) if the record changed since")
+                       ->check(non_empty());
   auto* force = sub->add_flag("--force", flags->force, "skip the version check: last writer wins");
   sub->add_flag("--json", flags->json, "print the updated record as JSON");
   clear_description->excludes(flags->description_option);

@@ -4,9 +4,13 @@
 
 #include <botan/mem_ops.h>
 
+#include <signal.h>
+#include <sys/stat.h>
 #include <termios.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <cstring>
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -23,30 +27,77 @@ void drop_trailing_newline(std::string& s) {
   if (!s.empty() && s.back() == '\r') s.pop_back();
 }
 
+// A signal that ends the process at the prompt (^C) skips ~NoEcho: the terminal was left
+// without echo. While echo is off, these signals restore it first, then take their previous
+// course (so ^C still ends dhconn "killed by SIGINT"). One prompt at a time: plain globals.
+termios g_saved_termios;
+termios g_quiet_termios;
+constexpr int kEndingSignals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGTSTP};
+constexpr std::size_t kSignalCount = sizeof kEndingSignals / sizeof kEndingSignals[0];
+struct sigaction g_previous[kSignalCount];
+bool g_handled[kSignalCount];  // false where the signal was ignored: left so
+
+// Async-signal-safe only: tcsetattr, sigaction, sigprocmask, raise.
+extern "C" void restore_terminal_and_reraise(int sig) {
+  const int saved_errno = errno;
+  // FLUSH, as ~NoEcho does: a half-typed secret is not left for the shell to read.
+  tcsetattr(STDIN_FILENO, TCSAFLUSH, &g_saved_termios);
+  std::size_t i = 0;
+  while (kEndingSignals[i] != sig) ++i;
+  struct sigaction ours {};
+  sigaction(sig, &g_previous[i], &ours);
+  sigset_t just_this;
+  sigemptyset(&just_this);
+  sigaddset(&just_this, sig);
+  sigprocmask(SIG_UNBLOCK, &just_this, nullptr);  // delivered now, inside raise()
+  raise(sig);
+  // Still here: the previous course was a handler that returned, or a stop (^Z) that was
+  // continued. Back to the prompt, echo off again.
+  sigaction(sig, &ours, nullptr);
+  tcsetattr(STDIN_FILENO, TCSANOW, &g_quiet_termios);
+  errno = saved_errno;
+}
+
 // Turns terminal echo off for its lifetime.
 class NoEcho {
  public:
   NoEcho() {
-    if (tcgetattr(STDIN_FILENO, &saved_) != 0) return;
-    termios quiet = saved_;
-    quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
-    quiet.c_lflag |= ECHONL;
-    active_ = tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet) == 0;
+    if (tcgetattr(STDIN_FILENO, &g_saved_termios) != 0) return;
+    g_quiet_termios = g_saved_termios;
+    g_quiet_termios.c_lflag &= ~static_cast<tcflag_t>(ECHO);
+    g_quiet_termios.c_lflag |= ECHONL;
+    struct sigaction handler {};
+    handler.sa_handler = restore_terminal_and_reraise;
+    sigemptyset(&handler.sa_mask);
+    handler.sa_flags = SA_RESTART;  // a continued ^Z goes back to reading the prompt
+    for (std::size_t i = 0; i < kSignalCount; ++i) {
+      g_handled[i] = sigaction(kEndingSignals[i], nullptr, &g_previous[i]) == 0 &&
+                     g_previous[i].sa_handler != SIG_IGN &&  // (nohup, a background job's ^C)
+                     sigaction(kEndingSignals[i], &handler, nullptr) == 0;
+    }
+    active_ = tcsetattr(STDIN_FILENO, TCSAFLUSH, &g_quiet_termios) == 0;
+    if (!active_) restore_handlers();
   }
   ~NoEcho() {
-    if (active_) tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved_);
+    if (!active_) return;
+    tcsetattr(STDIN_FILENO, TCSAFLUSH, &g_saved_termios);  // first: a signal now finds echo on
+    restore_handlers();
   }
   NoEcho(const NoEcho&) = delete;
   NoEcho& operator=(const NoEcho&) = delete;
 
  private:
-  termios saved_{};
+  static void restore_handlers() {
+    for (std::size_t i = 0; i < kSignalCount; ++i) {
+      if (g_handled[i]) sigaction(kEndingSignals[i], &g_previous[i], nullptr);
+    }
+  }
   bool active_ = false;
 };
 
 Secret prompt_once(const std::string& prompt) {
+  NoEcho quiet;  // first: nothing typed once the prompt shows is echoed
   std::cerr << prompt << std::flush;
-  NoEcho quiet;
   std::string line;
   if (!std::getline(std::cin, line)) throw UsageError("no input at the prompt");
   return Secret(std::move(line));
@@ -68,14 +119,22 @@ void Secret::wipe() noexcept {
 
 bool stdin_is_terminal() { return isatty(STDIN_FILENO) == 1; }
 
-void add_secret_flags(CLI::App* sub, SecretFlags& flags, const std::string& what) {
-  auto* in = sub->add_flag("--" + what + "-stdin", flags.from_stdin, "read the " + what + " from standard input");
-  auto* file = sub->add_option("--" + what + "-file", flags.file, "read the " + what + " from this file")
-                   ->check(CLI::ExistingFile);
-  in->excludes(file);
-}
-
 namespace {
+
+// CLI::ExistingFile repeats the path ("File does not exist: hunter2"), and the secret itself
+// typed where its file was meant (`--password-file hunter2`) would be echoed: say why only.
+const CLI::Validator& existing_secret_file() {
+  static const CLI::Validator validator(
+      [](std::string& path) -> std::string {
+        if (path.empty()) return "must not be empty";
+        struct stat st {};
+        if (stat(path.c_str(), &st) != 0)
+          return std::string(std::strerror(errno)) + " (the path is not repeated here: it may be a secret)";
+        return S_ISDIR(st.st_mode) ? "is a directory, not a file" : "";
+      },
+      "", "FILE");
+  return validator;
+}
 
 // Reads at most kMaxSecretBytes (and a line end) into one buffer sized up front: it never
 // grows, so no copy of the secret is freed unwiped.
@@ -94,12 +153,23 @@ Secret read_bounded(std::istream& in, const std::string& source) {
 
 }  // namespace
 
+void add_secret_flags(CLI::App* sub, SecretFlags& flags, const std::string& what) {
+  flags.what = what;
+  auto* in = sub->add_flag("--" + what + "-stdin", flags.from_stdin, "read the " + what + " from standard input");
+  auto* file = sub->add_option("--" + what + "-file", flags.file, "read the " + what + " from this file")
+                   ->check(existing_secret_file());
+  in->excludes(file);
+}
+
 Secret read_secret(const SecretFlags& flags, const std::string& prompt, bool confirm) {
   if (flags.from_stdin) return read_bounded(std::cin, "standard input");
   if (!flags.file.empty()) {
+    // Named by its flag, not its path (see existing_secret_file).
+    const std::string source = "the " + flags.what + " file";
+    errno = 0;
     std::ifstream in(flags.file, std::ios::binary);
-    if (!in) throw UsageError("cannot read " + flags.file);
-    return read_bounded(in, flags.file);
+    if (!in) throw UsageError("cannot read " + source + (errno ? std::string(": ") + std::strerror(errno) : ""));
+    return read_bounded(in, source);
   }
   if (!stdin_is_terminal()) throw UsageError("no terminal to prompt on: use the -stdin or -file flag");
   Secret first = prompt_once(prompt + ": ");

@@ -30,6 +30,7 @@ class Secret {
 struct SecretFlags {
   bool from_stdin = false;  // --<what>-stdin
   std::string file;         // --<what>-file PATH
+  std::string what;         // "password", "passphrase": set by add_secret_flags, for messages
   bool given() const { return from_stdin || !file.empty(); }
 };
 

@@ -346,6 +346,28 @@ def test_control_characters_never_reach_the_terminal(cli):
     assert get_json(cli, ident)["name"] == hostile
 
 
+def test_keys_output_shows_control_characters(cli):
+    # Key ids and cipher names are read from the rows, and another client of the table may
+    # have written them: `keys census` printed them raw. (`test` quotes the record's host in
+    # libpq's message: checked here too.)
+    hostile = "\x1b]0;owned\x07\x1b[2J\nfake line\u009b1m"
+    add(cli, "sealed", "pw")
+    sql("INSERT INTO database_connections (name, type, connection_details, created_by, updated_by) VALUES "
+        "('foreign', 'POSTGRESQL', jsonb_build_object('kid', %s::text, 'alg', %s::text), 'o', 'o')"
+        % (harness.literal(hostile), harness.literal("A" + hostile)))
+    census = cli.run("keys", "census", expect=OK)
+    assert census.out.count("\n") == 4 and "?]0;owned??[2J?fake line?1m" in census.out, census
+    assert hostile in [k["kid"] for k in json.loads(cli.run("keys", "census", "--json", expect=OK).out)["keys"]]
+    outputs = [census.out, cli.run("keys", "verify", expect=KEY).out,
+               cli.run("keys", "rotate", "--dry-run", expect=KEY).out]
+    tested = str(add(cli, "socket", "pw", host="/nonexistent" + hostile)["id"])
+    result = cli.run("test", tested, expect=OTHER)
+    assert "/nonexistent?]0;owned" in result.out, result
+    outputs.append(result.out)
+    for text in outputs:
+        assert "\x1b" not in text and "\x07" not in text and "\u009b" not in text and "fake line\n" not in text, text
+
+
 def main():
     if len(sys.argv) != 2:
         harness.fail_loudly("usage: test_dhconn.py PATH/TO/dhconn")
@@ -353,7 +375,8 @@ def main():
     cli.run("migrate", expect=OK)
     tests = [test_help_everywhere, test_usage_errors, test_migrate, test_add_get_delete, test_list, test_update,
              test_test_command, test_wrong_key_and_down_database, test_keys, test_export_import,
-             test_output_failures, test_export_file_is_never_redirected, test_empty_secrets, test_control_characters_never_reach_the_terminal]
+             test_output_failures, test_export_file_is_never_redirected, test_empty_secrets, test_control_characters_never_reach_the_terminal,
+             test_keys_output_shows_control_characters]
     # The schema is left complete for the other suites.
     return harness.run_suite(cli, tests, [HOSTILE_PASSWORD, "s3 cr'et"], after=lambda: cli.run("migrate"))
 

@@ -6,10 +6,15 @@ Usage: test_dhconn_hostile.py PATH/TO/dhconn   (needs DATAHUB_TEST_DATABASE; see
 """
 import json
 import os
+import pty
 import resource
+import select
+import signal
 import subprocess
 import sys
 import tempfile
+import termios
+import time
 
 import harness
 from harness import sql
@@ -88,7 +93,11 @@ def test_empty_values_are_refused(cli):
     import_records(cli, [1])
     for args in (["--database", "", "migrate", "status"], ["--keys-file", "", "list"],
                  ["--actor", "", "delete", "1"], ["export", "--output", ""], ["export", "-o", ""],
-                 ["list", "--type", ""], ["export", "--type", ""]):
+                 ["list", "--type", ""], ["export", "--type", ""],
+                 # An empty --name-prefix was "no filter": every record was listed and exported.
+                 ["list", "--name-prefix", ""], ["export", "--name-prefix", ""],
+                 ["update", "1", "--name", "x", "--expected-updated-at", ""], ["import", ""],
+                 ["export", "--passphrase-file", ""], ["update", "1", "--force", "--password-file", ""]):
         result = cli.run(*args, expect=USAGE)
         one_clear_line(result)
         assert "must not be empty" in result.err and result.out == "", result
@@ -193,6 +202,86 @@ def test_secret_after_a_flag_is_not_echoed(cli):
     assert ids_in_table() == ""
 
 
+def test_stray_secret_as_a_path_is_not_echoed(cli):
+    # A passphrase typed after --passphrase-stdin became import's FILE, and "cannot read <it>"
+    # echoed it; --password-file <it> said "File does not exist: <it>". Why, but not the path.
+    import_records(cli, [1])
+    base = ["add", "--name", "n", "--host", "h", "--dbname", "d", "--username", "u"]
+    with tempfile.TemporaryDirectory() as tmp:
+        directory = os.path.join(tmp, SECRET)
+        os.mkdir(directory)
+        for path, reason in ((SECRET, "No such file or directory"), (directory, "directory")):
+            for args in (["import", "--passphrase-stdin", path], ["import", "-", "--passphrase-file", path],
+                         ["export", "--passphrase-file", path], base + ["--password-file", path],
+                         ["update", "1", "--force", "--password-file", path]):
+                result = cli.run(*args, expect=USAGE)
+                one_clear_line(result)
+                assert SECRET not in result.err and reason in result.err, result
+    assert "the import file" in cli.run("import", "--passphrase-stdin", SECRET, expect=USAGE).err
+    assert ids_in_table() == "1"
+
+
+def test_interrupted_prompt_restores_echo(cli):
+    # ^C at a no-echo prompt ended dhconn with the terminal's echo still off (only ~NoEcho
+    # restored it). Now the terminal is restored and dhconn still dies of the signal.
+    with tempfile.TemporaryDirectory() as tmp:
+        sealed = os.path.join(tmp, "sealed.jsonl")
+        cli.run("add", "--name", "s", "--host", "h", "--dbname", "d", "--username", "u", "--password-stdin",
+                stdin=SECRET, expect=OK)
+        cli.run("export", "--passphrase-stdin", "-o", sealed, stdin=PASSPHRASE, expect=OK)
+        add = ["add", "--name", "n", "--host", "h", "--dbname", "d", "--username", "u"]
+        cases = [(["export", "--seal"], [], signal.SIGINT), (["export", "--seal"], [PASSPHRASE], signal.SIGINT),
+                 (add, [], signal.SIGINT), (["import", sealed], [], signal.SIGINT), (add, [], signal.SIGTERM),
+                 (add, [], signal.SIGHUP)]
+        for args, answers, sig in cases:
+            pid, fd = pty.fork()  # the child's stdin is a terminal, and its controlling one
+            if pid == 0:
+                try:
+                    os.execve(cli.binary, [cli.binary, *args], cli.env)
+                finally:
+                    os._exit(127)
+            status = None
+            try:
+                seen = b""
+                for prompt in [*answers, None]:
+                    seen += read_until(fd, b": ")
+                    assert wait_for(lambda: not termios.tcgetattr(fd)[3] & termios.ECHO), (args, seen)
+                    if prompt is not None:
+                        os.write(fd, prompt.encode() + b"\n")
+                if sig == signal.SIGINT:
+                    os.write(fd, b"\x03")  # ^C: the terminal sends SIGINT
+                else:
+                    os.kill(pid, sig)
+                _, status = os.waitpid(pid, 0)
+                cli.outputs.append((args, seen.decode(errors="replace")))  # the typed passphrase is not echoed
+                assert os.WIFSIGNALED(status) and os.WTERMSIG(status) == sig, (args, sig, status)
+                assert termios.tcgetattr(fd)[3] & termios.ECHO, (args, sig, "echo left off")
+            finally:
+                if status is None:
+                    os.kill(pid, signal.SIGKILL)
+                    os.waitpid(pid, 0)
+                os.close(fd)
+
+
+def wait_for(condition, seconds=5):
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.01)
+    return True
+
+
+def read_until(fd, marker):
+    """What the pty shows until `marker` (a prompt's end), within 30 s."""
+    text, deadline = b"", time.monotonic() + 30
+    while marker not in text:
+        ready, _, _ = select.select([fd], [], [], max(0.0, deadline - time.monotonic()))
+        assert ready, "no prompt: %r" % text
+        text += os.read(fd, 4096)
+    return text
+
+
 def test_import_file_frees_no_password_unwiped(cli):
     # A hand-written line may hold a password in clear; the file stream's buffer held it and
     # was freed unwiped. Run under the freed-memory scanner (not in sanitizer builds).
@@ -224,6 +313,7 @@ def main():
     tests = [test_numbers_are_decimal, test_empty_values_are_refused, test_import_of_a_directory,
              test_import_read_error_is_not_the_end, test_secret_input_is_bounded, test_passphrase_file_line_ends,
              test_secret_flag_values_are_not_echoed, test_secret_after_a_flag_is_not_echoed,
+             test_stray_secret_as_a_path_is_not_echoed, test_interrupted_prompt_restores_echo,
              test_import_file_frees_no_password_unwiped]
     return harness.run_suite(cli, tests, [SECRET, PASSPHRASE])
 
