@@ -97,16 +97,26 @@ type Connection struct {
 	Err         *RowError `json:"error,omitempty"` // List only: the details could not be opened
 }
 
-// RowError says why one row of a list could not be opened.
+// RowError says why one row of a list could not be opened. Its methods accept a nil
+// *RowError (a healthy row's Err): a ForEach fn may return c.Err as it is.
 type RowError struct {
 	Code    Code   `json:"code"`
 	Message string `json:"message"`
 }
 
-func (e *RowError) Error() string { return "datahub " + e.Code.String() + ": " + e.Message }
+func (e *RowError) Error() string {
+	if e == nil {
+		return "<nil>"
+	}
+	return "datahub " + e.Code.String() + ": " + e.Message
+}
 
-// Is makes errors.Is(c.Err, ErrKeyUnavailable) (or any sentinel) match by code, as for Error.
+// Is makes errors.Is(c.Err, ErrKeyUnavailable) (or any sentinel) match by code, as for
+// Error. A nil *RowError matches nothing.
 func (e *RowError) Is(target error) bool {
+	if e == nil {
+		return false
+	}
 	return (&Error{Code: e.Code, Message: e.Message}).Is(target)
 }
 
