@@ -107,7 +107,7 @@ func (s *Store) ForEach(q Query, secrets Secrets, fn func(*Connection) error) er
 		return true, nil
 	}
 	return s.call(func(h *C.dhc_store) error {
-		return visitCall(s.st, visit, func(handle C.uintptr_t) error {
+		return visitCall(s.ref.st, visit, func(handle C.uintptr_t) error {
 			var e *C.dhc_error
 			if code := C.dhc_go_for_each(h, cbody, C.uint32_t(secrets), handle, &e); code != C.DHC_OK {
 				return takeError(code, e)
