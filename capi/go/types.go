@@ -1,9 +1,10 @@
 package connections
 
 import (
-	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"reflect"
 	"strconv"
 	"time"
 )
@@ -47,12 +48,16 @@ func (d Details) Format(f fmt.State, verb rune) {
 	fmt.Fprintf(f, spec+string(verb), shown)
 }
 
-// UnmarshalJSON keeps integers as int64 (encoding/json would make them float64).
+// UnmarshalJSON keeps integers as int64 (encoding/json would make them float64). It decodes
+// from b itself: no copy of the text (which holds a revealed password) is made, so wiping
+// b wipes it.
 func (d *Details) UnmarshalJSON(b []byte) error {
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.UseNumber()
-	var raw map[string]any
-	if err := dec.Decode(&raw); err != nil {
+	var raw map[string]rawDetail
+	if err := json.Unmarshal(b, &raw); err != nil {
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) && te.Type == reflect.TypeOf(raw) {
+			te.Type = reflect.TypeOf(Details(nil)) // not the internal type's name
+		}
 		return err
 	}
 	if raw == nil {
@@ -61,20 +66,35 @@ func (d *Details) UnmarshalJSON(b []byte) error {
 	}
 	out := make(Details, len(raw))
 	for k, v := range raw {
-		switch x := v.(type) {
-		case string:
+		switch {
+		case v[0] == '"':
+			var x string
+			if err := json.Unmarshal(v, &x); err != nil {
+				return fmt.Errorf("connection_details.%s: %w", k, err)
+			}
 			out[k] = x
-		case json.Number:
-			n, err := x.Int64()
+		case v[0] == '-' || '0' <= v[0] && v[0] <= '9':
+			n, err := strconv.ParseInt(string(v), 10, 64)
 			if err != nil {
 				return fmt.Errorf("connection_details.%s: %w", k, err)
 			}
 			out[k] = n
 		default:
-			return fmt.Errorf("connection_details.%s: unexpected %T", k, v)
+			var x any // null, true, false, an object or an array
+			_ = json.Unmarshal(v, &x)
+			return fmt.Errorf("connection_details.%s: unexpected %T", k, x)
 		}
 	}
 	*d = out
+	return nil
+}
+
+// rawDetail is one detail value's JSON text: a slice of the text UnmarshalJSON decodes,
+// not a copy (json.RawMessage would copy it), valid only during that call.
+type rawDetail []byte
+
+func (r *rawDetail) UnmarshalJSON(b []byte) error {
+	*r = b
 	return nil
 }
 
