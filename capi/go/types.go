@@ -22,6 +22,11 @@ var secretFields = map[string]bool{"password": true}
 // Format prints d as fmt prints a map, with the value of every secret field (password)
 // replaced by "[redacted]", so a Connection, NewConnection or Patch logged with %v, %+v or
 // %#v does not show it. The map itself, and its JSON, keep the value.
+//
+// fmt calls Format only on a Details it reaches through exported fields: one behind an
+// unexported struct field (struct{ conn NewConnection }) is printed by reflection, password
+// included. Hold such a value in an exported field or through a pointer (printed as an
+// address), or give the struct its own String or Format method.
 func (d Details) Format(f fmt.State, verb rune) {
 	var shown map[string]any
 	if d != nil {
