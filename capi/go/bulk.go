@@ -72,7 +72,7 @@ func (s *Store) CreateMany(cs []NewConnection, actor string) ([]Connection, erro
 // whose details cannot be opened comes with Err set, as in List.
 //
 // fn returns nil to go on, Stop to end early (ForEach returns nil), or another error to end
-// early with that error. A panic in fn is recovered and returned as a *PanicError. fn runs
+// early with that error; a nil *RowError counts as nil (so fn may return c.Err). A panic in fn is recovered and returned as a *PanicError. fn runs
 // on the calling goroutine and may call the store's other methods (no session is held
 // between pages), Close included (ForEach then goes on to the end, or until fn returns
 // Stop, and fn's calls to the store fail); it must not call runtime.Goexit (t.Fatal in a
@@ -96,6 +96,9 @@ func (s *Store) ForEach(q Query, secrets Secrets, fn func(*Connection) error) er
 			return false, decodeError(err)
 		}
 		if err := fn(&c); err != nil {
+			if re, ok := err.(*RowError); ok && re == nil {
+				return true, nil // c.Err of a healthy row: no error
+			}
 			if errors.Is(err, Stop) {
 				return false, nil
 			}
@@ -104,7 +107,7 @@ func (s *Store) ForEach(q Query, secrets Secrets, fn func(*Connection) error) er
 		return true, nil
 	}
 	return s.call(func(h *C.dhc_store) error {
-		return visitCall(s.st, visit, func(handle C.uintptr_t) error {
+		return visitCall(s.ref.st, visit, func(handle C.uintptr_t) error {
 			var e *C.dhc_error
 			if code := C.dhc_go_for_each(h, cbody, C.uint32_t(secrets), handle, &e); code != C.DHC_OK {
 				return takeError(code, e)

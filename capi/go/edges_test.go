@@ -102,3 +102,27 @@ func TestARowErrorMatchesItsSentinel(t *testing.T) {
 		t.Errorf("errors.Is(%v, ErrKeyUnavailable) = %v", rowErr, errors.Is(rowErr, connections.ErrKeyUnavailable))
 	}
 }
+
+// A ForEach fn returning c.Err of a healthy row (a nil *RowError in a non-nil error) made
+// ForEach call (*RowError).Is on nil: a nil dereference, returned as a PanicError. A nil
+// *RowError is now no error, and its methods accept nil.
+func TestForEachReturningTheErrOfAHealthyRowGoesOn(t *testing.T) {
+	s, p := openStore(t)
+	if _, err := s.CreateMany(samples(p, 3), "t"); err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	err := s.ForEach(connections.Query{NamePrefix: p}, connections.Redact, func(c *connections.Connection) error {
+		n++
+		return c.Err
+	})
+	if err != nil || n != 3 {
+		t.Fatalf("want nil after 3 records, got %v after %d", err, n)
+	}
+	var nilRow *connections.RowError
+	var asError error = nilRow
+	if errors.Is(asError, connections.ErrKeyUnavailable) || errors.Is(asError, connections.Stop) ||
+		nilRow.Error() != "<nil>" {
+		t.Errorf("a nil *RowError: Is matched, or Error() = %q", nilRow.Error())
+	}
+}

@@ -4,7 +4,7 @@ package connections
 // the tests of Close.
 func HandleFreed(s *Store) bool {
 	select {
-	case <-s.st.freed:
+	case <-s.ref.st.freed:
 		return true
 	default:
 		return false

@@ -109,7 +109,7 @@ func (s *Store) KeysRotate(opts RotateOptions, progress func(RotateReport) bool)
 		return progress(r), nil
 	}
 	err = s.call(func(h *C.dhc_store) error {
-		return visitCall(s.st, visit, func(handle C.uintptr_t) error {
+		return visitCall(s.ref.st, visit, func(handle C.uintptr_t) error {
 			var res *C.char
 			var e *C.dhc_error
 			if code := C.dhc_go_rotate_with_progress(h, coptions, handle, &res, &e); code != C.DHC_OK {

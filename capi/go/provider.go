@@ -36,6 +36,23 @@ import "runtime/cgo"
 // a cloud KMS client. The store calls it from many threads at once: it must be safe for
 // concurrent use. An error (or a panic) becomes KeyUnavailable for the store's caller,
 // except an error matching ErrIntegrity from Unwrap, which becomes Integrity.
+//
+// A method must not call its own store when the store's pool_size is 1: the operation that
+// calls the method holds the store's only database session meanwhile, so the nested call
+// waits for a session for the library's acquire timeout (30 s, which the config cannot
+// change), not forever, then fails with Unavailable; the outer operation then goes on with
+// what the method returns. With a larger pool_size the nested call takes another session,
+// and the same wait happens once every session is held by an operation inside the provider.
+//
+// A method must not call runtime.Goexit (so not t.Fatal, t.FailNow or t.SkipNow in a
+// test): the goroutine's unwinding would cross the library's C frames, which have no way
+// to clean up. On a thread of the library (KeysRotate with Workers > 1 calls the provider
+// there) the Go runtime ends the process ("fatal error: internal lockOSThread error"). On
+// the calling goroutine's thread the goroutine ends and the process goes on, but the
+// library's frames are abandoned mid-operation: the database session they held is never
+// given back (with pool_size 1, every later call fails with Unavailable after 30 s), locks
+// they held stay held, and what they were to wipe and free is not. Report a failure by
+// returning an error (in a test, t.Error, then return one).
 type KeyProvider interface {
 	// PrimaryKeyID is the id new records are sealed under: an opaque label.
 	PrimaryKeyID() (string, error)

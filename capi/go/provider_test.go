@@ -164,3 +164,64 @@ func TestAStoreDroppedWithoutCloseIsClosedByTheCollector(t *testing.T) {
 	}
 	t.Fatal("the dropped store was never closed: it still holds its KeyProvider")
 }
+
+// A value copy of a Store (kept := *s, or a struct embedding one) was closed ("store:
+// closed") when the *Store that Open returned was collected: the finalizer was on that
+// pointer while the state was shared. It is now on the shared part: the copies work while
+// any is reachable, and the collector closes the store once none is.
+func TestACopyOfAStoreOutlivesTheOriginalPointer(t *testing.T) {
+	type app struct{ connections.Store }
+	released := make(chan struct{})
+	var kept connections.Store
+	var embedded app
+	func() {
+		p := &gcmProvider{primary: "k", keys: map[string][]byte{"k": randomKey(t)}}
+		runtime.SetFinalizer(p, func(*gcmProvider) { close(released) })
+		s, err := connections.OpenWithKeyProvider(map[string]any{"database": database(t), "pool_size": 1}, p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		kept = *s
+		embedded = app{Store: *s}
+	}()
+	for i := 0; i < 5; i++ {
+		runtime.GC()
+		time.Sleep(20 * time.Millisecond)
+	}
+	if _, err := kept.SchemaStatus(); err != nil {
+		t.Errorf("a copy, after the original pointer was collected: %v", err)
+	}
+	if _, err := embedded.SchemaStatus(); err != nil {
+		t.Errorf("an embedded copy, after the original pointer was collected: %v", err)
+	}
+	select {
+	case <-released:
+		t.Fatal("the store was closed while copies of it were reachable")
+	default:
+	}
+	kept, embedded = connections.Store{}, app{}
+	for i := 0; i < 100; i++ {
+		runtime.GC()
+		select {
+		case <-released:
+			return
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	t.Fatal("no copy is reachable, yet the store was never closed")
+}
+
+// Close on one copy closes the store for every copy.
+func TestClosingACopyClosesTheStore(t *testing.T) {
+	s, err := connections.Open(staticConfig(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	kept := *s
+	if err := kept.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.SchemaStatus(); !errors.Is(err, connections.ErrInvalidArgument) || !connections.HandleFreed(s) {
+		t.Errorf("after Close on a copy: %v, handle freed %v", err, connections.HandleFreed(s))
+	}
+}

@@ -35,14 +35,23 @@ import (
 // Version is the C library's version, e.g. "0.1.0".
 func Version() string { return C.GoString(C.dhc_version()) }
 
-// Store is an open connection store.
+// Store is an open connection store. A copy of a Store (kept := *s, or a struct embedding
+// one) is the same store: every copy stays usable while any is reachable, and Close on one
+// closes them all.
 type Store struct {
+	ref *storeRef
+}
+
+// storeRef is what every copy of a Store shares, and what the finalizer is set on: it runs
+// once no copy of the Store is reachable. (On the Store itself, it ran when the *Store that
+// Open returned was dropped, closing the copies still in use.)
+type storeRef struct {
 	st *storeState
 }
 
 // storeState is a Store's C handle and the calls using it. A KeyProvider's callbacks reach
-// it through their cgo.Handle, so it never points back to the Store: the Store's finalizer
-// needs the Store to become unreachable.
+// it through their cgo.Handle, so it never points back to the storeRef: the finalizer needs
+// the storeRef to become unreachable.
 //
 // A call counts itself in calls while it may use the handle; a callback of the store (a
 // KeyProvider method, a ForEach fn, a KeysRotate progress) counts itself in callbacks while
@@ -103,12 +112,12 @@ func open(config any, st *storeState, provider *cgo.Handle) (*Store, error) {
 		return nil, takeError(code, cerr)
 	}
 	st.handle = h
-	s := &Store{st: st}
+	ref := &storeRef{st: st}
 	// A Store dropped without Close would keep its sessions (and its KeyProvider) for
-	// the life of the process. No call is in progress once it is unreachable (call keeps
+	// the life of the process. No call is in progress once ref is unreachable (call keeps
 	// it alive).
-	runtime.SetFinalizer(s, (*Store).Close)
-	return s, nil
+	runtime.SetFinalizer(ref, func(r *storeRef) { r.st.close() })
+	return &Store{ref: ref}, nil
 }
 
 // configBytes is the config as JSON bytes, and whether they are a copy of ours (to wipe:
@@ -144,8 +153,8 @@ func configBytes(config any) ([]byte, bool, error) {
 // returns. So a callback may call Close (its own call then runs to its end; its calls to
 // the store fail). Idempotent; safe from any goroutine.
 func (s *Store) Close() error {
-	if s != nil && s.st != nil { // a nil or zero Store was never open
-		s.st.close()
+	if s != nil && s.ref != nil { // a nil or zero Store was never open
+		s.ref.st.close()
 	}
 	return nil
 }
@@ -185,11 +194,12 @@ func (st *storeState) free(h *C.dhc_store) {
 
 // call runs fn with the C handle, holding the store open meanwhile.
 func (s *Store) call(fn func(h *C.dhc_store) error) error {
-	if s == nil || s.st == nil {
+	if s == nil || s.ref == nil {
 		return &Error{Code: InvalidArgument, Message: "store: not open (a nil or zero Store)"}
 	}
-	err := s.st.call(fn)
-	runtime.KeepAlive(s) // the finalizer must not Close the store during a call
+	ref := s.ref
+	err := ref.st.call(fn)
+	runtime.KeepAlive(ref) // the finalizer must not close the store during a call
 	return err
 }
 

@@ -1,9 +1,10 @@
 package connections
 
 import (
-	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"reflect"
 	"strconv"
 	"time"
 )
@@ -21,6 +22,11 @@ var secretFields = map[string]bool{"password": true}
 // Format prints d as fmt prints a map, with the value of every secret field (password)
 // replaced by "[redacted]", so a Connection, NewConnection or Patch logged with %v, %+v or
 // %#v does not show it. The map itself, and its JSON, keep the value.
+//
+// fmt calls Format only on a Details it reaches through exported fields: one behind an
+// unexported struct field (struct{ conn NewConnection }) is printed by reflection, password
+// included. Hold such a value in an exported field or through a pointer (printed as an
+// address), or give the struct its own String or Format method.
 func (d Details) Format(f fmt.State, verb rune) {
 	var shown map[string]any
 	if d != nil {
@@ -47,12 +53,16 @@ func (d Details) Format(f fmt.State, verb rune) {
 	fmt.Fprintf(f, spec+string(verb), shown)
 }
 
-// UnmarshalJSON keeps integers as int64 (encoding/json would make them float64).
+// UnmarshalJSON keeps integers as int64 (encoding/json would make them float64). It decodes
+// from b itself: no copy of the text (which holds a revealed password) is made, so wiping
+// b wipes it.
 func (d *Details) UnmarshalJSON(b []byte) error {
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.UseNumber()
-	var raw map[string]any
-	if err := dec.Decode(&raw); err != nil {
+	var raw map[string]rawDetail
+	if err := json.Unmarshal(b, &raw); err != nil {
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) && te.Type == reflect.TypeOf(raw) {
+			te.Type = reflect.TypeOf(Details(nil)) // not the internal type's name
+		}
 		return err
 	}
 	if raw == nil {
@@ -61,20 +71,35 @@ func (d *Details) UnmarshalJSON(b []byte) error {
 	}
 	out := make(Details, len(raw))
 	for k, v := range raw {
-		switch x := v.(type) {
-		case string:
+		switch {
+		case v[0] == '"':
+			var x string
+			if err := json.Unmarshal(v, &x); err != nil {
+				return fmt.Errorf("connection_details.%s: %w", k, err)
+			}
 			out[k] = x
-		case json.Number:
-			n, err := x.Int64()
+		case v[0] == '-' || '0' <= v[0] && v[0] <= '9':
+			n, err := strconv.ParseInt(string(v), 10, 64)
 			if err != nil {
 				return fmt.Errorf("connection_details.%s: %w", k, err)
 			}
 			out[k] = n
 		default:
-			return fmt.Errorf("connection_details.%s: unexpected %T", k, v)
+			var x any // null, true, false, an object or an array
+			_ = json.Unmarshal(v, &x)
+			return fmt.Errorf("connection_details.%s: unexpected %T", k, x)
 		}
 	}
 	*d = out
+	return nil
+}
+
+// rawDetail is one detail value's JSON text: a slice of the text UnmarshalJSON decodes,
+// not a copy (json.RawMessage would copy it), valid only during that call.
+type rawDetail []byte
+
+func (r *rawDetail) UnmarshalJSON(b []byte) error {
+	*r = b
 	return nil
 }
 
@@ -97,16 +122,26 @@ type Connection struct {
 	Err         *RowError `json:"error,omitempty"` // List only: the details could not be opened
 }
 
-// RowError says why one row of a list could not be opened.
+// RowError says why one row of a list could not be opened. Its methods accept a nil
+// *RowError (a healthy row's Err): a ForEach fn may return c.Err as it is.
 type RowError struct {
 	Code    Code   `json:"code"`
 	Message string `json:"message"`
 }
 
-func (e *RowError) Error() string { return "datahub " + e.Code.String() + ": " + e.Message }
+func (e *RowError) Error() string {
+	if e == nil {
+		return "<nil>"
+	}
+	return "datahub " + e.Code.String() + ": " + e.Message
+}
 
-// Is makes errors.Is(c.Err, ErrKeyUnavailable) (or any sentinel) match by code, as for Error.
+// Is makes errors.Is(c.Err, ErrKeyUnavailable) (or any sentinel) match by code, as for
+// Error. A nil *RowError matches nothing.
 func (e *RowError) Is(target error) bool {
+	if e == nil {
+		return false
+	}
 	return (&Error{Code: e.Code, Message: e.Message}).Is(target)
 }
 
