@@ -5,6 +5,7 @@
 #include <datahub/error.hpp>
 
 #include <algorithm>
+#include <array>
 
 namespace datahub {
 namespace {
@@ -54,8 +55,11 @@ ConnectionType postgresql_type() {
   return t;
 }
 
-const std::vector<ConnectionType>& registry() {
-  static const std::vector<ConnectionType> types{postgresql_type()};
+// An array, not a vector: copying ConnectionTypes into a vector instantiates a std::
+// function template returning ConnectionType*, which the export map's datahub::* pattern
+// would export (tests/capi/check_exports.sh).
+const std::array<ConnectionType, 1>& registry() {
+  static const std::array<ConnectionType, 1> types{postgresql_type()};
   return types;
 }
 
