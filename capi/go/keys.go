@@ -41,8 +41,9 @@ type RotateOptions struct {
 	// Seal afresh with a new data key under the store's cipher instead of re-wrapping the
 	// data key only; also moves rows sealed with another cipher.
 	Reencrypt bool `json:"reencrypt,omitempty"`
-	// Batches in flight at once, 1-16, each on its own pooled session; 0: 1. progress is
-	// still called on the calling goroutine's thread.
+	// Batches in flight at once, 1-16, each holding a pooled session only for its
+	// statements (so they may outnumber pool_size); 0: 1. progress is still called on the
+	// calling goroutine's thread.
 	Workers int `json:"workers,omitempty"`
 }
 
