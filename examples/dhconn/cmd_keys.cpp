@@ -27,7 +27,9 @@ int run_census(const Context& context, const KeysFlags& flags) {
   // an escape sequence or a newline in them must not reach the terminal.
   std::cout << std::left << std::setw(32) << "KEY_ID" << std::setw(10) << "ALG" << "ROWS\n";
   for (const auto& k : census.keys) {
-    std::cout << std::setw(32) << printable(k.key_id) << std::setw(10) << printable(k.alg) << k.rows
+    // Rows with no key id were not sealed by this library: verify names them.
+    std::cout << std::setw(32) << (k.key_id.empty() ? "(no key id)" : printable(k.key_id)) << std::setw(10)
+              << printable(k.alg) << k.rows
               << (k.key_id == census.primary_key_id ? "  (primary)" : "") << "\n";
   }
   std::cout << "primary key: " << printable(census.primary_key_id) << "\n";
@@ -104,7 +106,7 @@ void add_keys_command(CLI::App& app, Context& context) {
       ->transform(decimal())
       ->check(CLI::Range(1, 10000))
       ->capture_default_str();
-  r->add_option("--workers", rotate->workers, "batches in flight at once, each on its own session")
+  r->add_option("--workers", rotate->workers, "batches in flight at once")
       ->transform(decimal())
       ->check(CLI::Range(1, 16))
       ->capture_default_str();

@@ -355,8 +355,12 @@ def test_keys_output_shows_control_characters(cli):
     sql("INSERT INTO database_connections (name, type, connection_details, created_by, updated_by) VALUES "
         "('foreign', 'POSTGRESQL', jsonb_build_object('kid', %s::text, 'alg', %s::text), 'o', 'o')"
         % (harness.literal(hostile), harness.literal("A" + hostile)))
+    # A row with no key id at all (another client's, in clear) is counted too, and named so.
+    sql("INSERT INTO database_connections (name, type, connection_details, created_by, updated_by) VALUES "
+        "('plain', 'POSTGRESQL', '{\"host\": \"h\"}', 'o', 'o')")
     census = cli.run("keys", "census", expect=OK)
-    assert census.out.count("\n") == 4 and "?]0;owned??[2J?fake line?1m" in census.out, census
+    assert census.out.count("\n") == 5 and "?]0;owned??[2J?fake line?1m" in census.out, census
+    assert "\n(no key id) " in census.out, census
     assert hostile in [k["kid"] for k in json.loads(cli.run("keys", "census", "--json", expect=OK).out)["keys"]]
     outputs = [census.out, cli.run("keys", "verify", expect=KEY).out,
                cli.run("keys", "rotate", "--dry-run", expect=KEY).out]
