@@ -37,7 +37,16 @@ constexpr std::size_t kSignalCount = sizeof kEndingSignals / sizeof kEndingSigna
 struct sigaction g_previous[kSignalCount];
 bool g_handled[kSignalCount];  // false where the signal was ignored: left so
 
-// Async-signal-safe only: tcsetattr, sigaction, sigprocmask, raise.
+// The ending signals, as a set: each one's handler blocks the others (no handler runs
+// inside another), and ~NoEcho blocks them while it puts echo and the handlers back.
+sigset_t ending_signals() {
+  sigset_t set;
+  sigemptyset(&set);
+  for (const int sig : kEndingSignals) sigaddset(&set, sig);
+  return set;
+}
+
+// Async-signal-safe only: tcsetattr, sigaction, pthread_sigmask, raise.
 extern "C" void restore_terminal_and_reraise(int sig) {
   const int saved_errno = errno;
   // FLUSH, as ~NoEcho does: a half-typed secret is not left for the shell to read.
@@ -49,7 +58,7 @@ extern "C" void restore_terminal_and_reraise(int sig) {
   sigset_t just_this;
   sigemptyset(&just_this);
   sigaddset(&just_this, sig);
-  sigprocmask(SIG_UNBLOCK, &just_this, nullptr);  // delivered now, inside raise()
+  pthread_sigmask(SIG_UNBLOCK, &just_this, nullptr);  // delivered now, inside raise()
   raise(sig);
   // Still here: the previous course was a handler that returned, or a stop (^Z) that was
   // continued. Back to the prompt, echo off again.
@@ -68,7 +77,7 @@ class NoEcho {
     g_quiet_termios.c_lflag |= ECHONL;
     struct sigaction handler {};
     handler.sa_handler = restore_terminal_and_reraise;
-    sigemptyset(&handler.sa_mask);
+    handler.sa_mask = ending_signals();
     handler.sa_flags = SA_RESTART;  // a continued ^Z goes back to reading the prompt
     for (std::size_t i = 0; i < kSignalCount; ++i) {
       g_handled[i] = sigaction(kEndingSignals[i], nullptr, &g_previous[i]) == 0 &&
@@ -80,8 +89,14 @@ class NoEcho {
   }
   ~NoEcho() {
     if (!active_) return;
-    tcsetattr(STDIN_FILENO, TCSAFLUSH, &g_saved_termios);  // first: a signal now finds echo on
+    // With the signals held: a ^Z between the two steps would stop in our handler and, once
+    // continued, turn echo off again for good. Held ones arrive after, to their old course.
+    const sigset_t hold = ending_signals();
+    sigset_t before;
+    pthread_sigmask(SIG_BLOCK, &hold, &before);
+    tcsetattr(STDIN_FILENO, TCSAFLUSH, &g_saved_termios);
     restore_handlers();
+    pthread_sigmask(SIG_SETMASK, &before, nullptr);
   }
   NoEcho(const NoEcho&) = delete;
   NoEcho& operator=(const NoEcho&) = delete;
