@@ -18,6 +18,9 @@ bad=$(printf '%s\n' "$symbols" | while read -r sym; do
   case "$name" in
     *" "*) demangled=${name##* } ;;
   esac
+  case "${demangled%%(*}" in  # a return type with template arguments: "datahub::B<int>* std::f"
+    *"* std::"*|*"& std::"*|*"> std::"*) demangled=std:: ;;
+  esac
   case "$demangled" in
     datahub::*|"typeinfo for datahub::"*|"typeinfo name for datahub::"*|"vtable for datahub::"*) ;;
     "VTT for datahub::"*|"guard variable for datahub::"*|*"thunk to datahub::"*) ;;
