@@ -131,7 +131,6 @@ datahub::ListQuery parse_query(const char* json) {
   if ((v = given(o, "name_prefix"))) q.name_prefix = as_string(*v, "name_prefix");
   if ((v = given(o, "after_id"))) {
     q.after_id = as_int64(*v, "after_id");
-    if (q.after_id < 0) throw datahub::InvalidArgument("after_id", "must not be negative");
   }
   if ((v = given(o, "limit"))) {
     if (!v->IsInt()) throw datahub::InvalidArgument("limit", "must be an integer from 1 to 1000");

@@ -29,7 +29,7 @@ type Census struct {
 
 // KeyCount is one line of a Census.
 type KeyCount struct {
-	KeyID string `json:"kid"`
+	KeyID string `json:"kid"` // "": rows with no key id (another client's: in clear, or damaged)
 	Alg   string `json:"alg"`
 	Rows  int64  `json:"rows"`
 }
@@ -49,7 +49,9 @@ type RotateOptions struct {
 
 // RotateReport is KeysRotate's result, and what its progress callback sees.
 type RotateReport struct {
-	Scanned           int64 `json:"scanned"`            // rows looked at
+	// Rows looked at; Scanned = Rewritten + SkippedChanged + Failed (a row another writer
+	// deleted, or moved to the primary, meanwhile is not counted).
+	Scanned           int64 `json:"scanned"`
 	Rewritten         int64 `json:"rewritten"`          // rows moved (in a dry run: would be)
 	SkippedChanged    int64 `json:"skipped_changed"`    // edited concurrently on every retry: run again
 	Failed            int64 `json:"failed"`             // left as they were (key not unwrapped, not re-wrapped, or with a host's provider the ciphertext not opened): see KeysVerify

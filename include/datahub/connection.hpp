@@ -97,7 +97,9 @@ struct ListQuery {
   std::vector<std::string> tags_all;  // has every one of these tags
   std::vector<std::string> tags_any;  // has at least one of these tags
   std::optional<std::string> name_prefix;
-  std::int64_t after_id = 0;  // keyset pagination: rows with id > after_id, by id; >= 0
+  // Keyset pagination: rows with id > after_id, by id. The table's ids start at 1, but
+  // another client may write 0 or negative ones: INT64_MIN reaches every row.
+  std::int64_t after_id = 0;
   int limit = 100;            // 1-1000
 };
 

@@ -306,6 +306,7 @@ DHC_API dhc_code dhc_connection_uri(dhc_store *store, int64_t id, uint32_t flags
 
 /* Rows per key id and cipher, from one pass over the table (decrypts nothing):
  * {"primary": "k2", "keys": [{"kid": "k1", "alg": "A256GCM", "rows": 10}, ...]}
+ * Rows with no key id (another client's: in clear, or damaged) count under "kid": "". 
  * DHC_KEY_UNAVAILABLE when the provider's primary key id is malformed. */
 DHC_API dhc_code dhc_keys_census(dhc_store *store, char **out_json, dhc_error **err);
 

@@ -199,7 +199,8 @@ class DATAHUB_API ConnectionStore {
   void restore(const std::function<void(std::vector<Connection>& batch)>& next);
 
   // --- Keys. Safe to run while the application keeps using the table.
-  // Rows per (key id, cipher), from one pass over the table; decrypts nothing. Throws
+  // Rows per (key id, cipher), from one pass over the table; decrypts nothing. Rows with
+  // no key id (another client's: in clear, or damaged) count under key id "". Throws
   // KeyUnavailable when the provider's primary key id breaks the key-id rule.
   KeyCensus census();
   // Moves every row sealed under a key other than the primary onto the primary, in small

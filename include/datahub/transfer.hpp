@@ -57,8 +57,10 @@ struct ExportReport {
 // Throws InvalidArgument("passphrase") for a short passphrase and ("records[i]...") for a
 // record that failed to open (its `error` is set), or that import would refuse or change:
 // one that breaks create()'s rules (rows other clients wrote can: an empty name, more than
-// 100 tags, updated_at before created_at) or has a time at the epoch (how a NULL or
-// infinite time reads). Nothing is written then; the message names the record's id.
+// 100 tags, a tag twice, updated_at before created_at, an id below 1) or has a time at the
+// epoch (how a NULL, infinite or out-of-range time reads; restore() refuses it too).
+// Nothing is written then; the message names the record's id. (NULL tag elements and a
+// multi-dimensional tags array are read flat, and exported so.)
 DATAHUB_API ExportReport write_export(const std::vector<Connection>& records, std::ostream& out,
                                       const ExportOptions& options = {});
 

@@ -118,7 +118,6 @@ std::vector<Connection> ConnectionStore::find_by_name(std::string_view name, Sec
 
 Page ConnectionStore::list(const ListQuery& query, Secrets secrets) {
   if (query.limit < 1 || query.limit > kMaxPageSize) throw InvalidArgument("limit", "must be 1 to 1000");
-  if (query.after_id < 0) throw InvalidArgument("after_id", "must not be negative");
   // Only fixed SQL fragments are chosen here; every value the caller gave is a parameter.
   store::Params params;
   std::string where = "id > CAST(" + params.add(query.after_id) + " AS bigint)";

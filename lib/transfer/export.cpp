@@ -9,6 +9,7 @@
 #include <datahub/store.hpp>
 #include <datahub/transfer.hpp>
 
+#include <limits>
 #include <optional>
 #include <ostream>
 
@@ -36,21 +37,18 @@ std::string where(std::size_t index) { return "records[" + std::to_string(index)
 
 // An export is a backup: a line that import would refuse, or restore as something else,
 // fails the export now rather than the restore later. Rows written by other clients can
-// break the rules create() keeps (an empty name, 101 tags, updated_at before created_at),
-// and a NULL or infinite time reads as the epoch, which import would write as 1970.
+// break the rules create() keeps (an empty name, 101 tags, a tag twice, updated_at before
+// created_at, a time that reads as the epoch, an id below 1).
 void check_importable(const Connection& record, std::size_t index) {
   const auto refuse = [&](const std::string& field, const std::string& reason) {
     throw InvalidArgument(where(index) + "." + field, reason + " (connection " + std::to_string(record.id) +
                                                           "); import would not restore it, so nothing was written");
   };
-  for (const auto* time : {&record.created_at, &record.updated_at}) {
-    if (time->time_since_epoch().count() == 0)
-      refuse(time == &record.created_at ? "created_at" : "updated_at",
-             "is the epoch, which is how a NULL or infinite time in the table reads");
-  }
   try {
-    transfer::check_restorable(record);
+    if (transfer::check_restorable(record).tags.size() != record.tags.size())
+      refuse("tags", "holds a tag twice, which import would keep once");
   } catch (const InvalidArgument& e) {
+    if (e.field().rfind(where(index), 0) == 0) throw;  // refuse()'s own
     refuse(e.field(), transfer::reason_of(e));
   }
 }
@@ -72,8 +70,8 @@ ExportReport write_export(const std::vector<Connection>& records, std::ostream& 
     transfer::ExportLine line;
     line.record = record;
     line.record.redacted.clear();
+    check_importable(line.record, i);  // with its secrets, when sealing: import checks them too
     const Details secrets = take_secrets(line);
-    check_importable(line.record, i);
     if (sealer && !secrets.empty()) {
       const SecretBytes plaintext = model::details_to_secret_json(secrets);
       line.sealed = sealer->seal(plaintext, transfer::associated_data(line.record));
@@ -96,7 +94,7 @@ ExportReport write_export(const std::vector<Connection>& records, std::ostream& 
 ExportReport export_connections(ConnectionStore& store, std::ostream& out, const ExportOptions& options) {
   const bool sealing = options.passphrase && !options.passphrase->empty();
   ListQuery query = options.filter;
-  query.after_id = 0;
+  query.after_id = std::numeric_limits<std::int64_t>::min();  // ids another client wrote below 1 too
   query.limit = kPageSize;
   std::vector<Connection> records;
   for (;;) {

@@ -10,11 +10,15 @@ namespace datahub::transfer {
 namespace {
 
 // Years 1-9999 in UTC, as parse_timestamp reads them: restore writes times as ISO 8601 text.
+// Not the epoch itself: that is how a time the store cannot use (NULL, infinite, past 9999)
+// reads, and restoring it would make 1970 of it.
 void check_year(Timestamp t, const std::string& field) {
   constexpr std::int64_t kFirst = -62135596800LL * 1000000;     // 0001-01-01T00:00:00Z
   constexpr std::int64_t kLast = 253402300800LL * 1000000 - 1;  // 9999-12-31T23:59:59.999999Z
   const std::int64_t us = t.time_since_epoch().count();
   if (us < kFirst || us > kLast) throw InvalidArgument(field, "must be between the years 1 and 9999 (UTC)");
+  if (us == 0)
+    throw InvalidArgument(field, "is the epoch, which is how a NULL, infinite or out-of-range time in the table reads");
 }
 
 }  // namespace

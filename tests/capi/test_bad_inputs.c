@@ -200,7 +200,6 @@ static void bad_calls(dhc_store *store, int64_t id, const char *updated_at) {
   list_fails(store, "{\"limit\":10.5}");
   list_fails(store, "{\"limit\":0}");
   list_fails(store, "{\"limit\":100000}");
-  list_fails(store, "{\"after_id\":-1}");
   list_fails(store, "{\"tags_any\":\"x\"}");
   list_fails(store, "{\"order\":\"name\"}");
   list_fails(store, "{} {}");

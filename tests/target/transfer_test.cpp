@@ -241,6 +241,10 @@ TEST_CASE("hostile lines: each is a typed error naming no value, and the table i
       {"an empty ct", line.substr(0, line.find("\"ct\":\"") + 6) + "\"}}", ""},
       {"invalid UTF-8", replaced(line, "Production", "Pro\xC3\x28uction"), ""},
       {"truncated", line.substr(0, line.size() / 2), ""},
+      // How a NULL or infinite time read: restored, it became 1970 (exports wrote it so).
+      {"a time at the epoch", replaced(line, line.substr(line.find("\"created_at\":"), 42),
+                                       "\"created_at\":\"1970-01-01T00:00:00.000000Z\""),
+       "created_at: is the epoch"},
   };
   // Each case alone, so that no error of another line (an id seen twice in the file) can
   // stand in for the one the case is about.
@@ -302,12 +306,16 @@ TEST_CASE("export refuses a row that import would refuse or change, naming it, a
       {"created_by = ''", ".created_by:"},
       {"tags = ARRAY['']", ".tags"},
       {"tags = ARRAY(SELECT 't' || g FROM generate_series(1, 101) AS g)", ".tags"},
+      {"tags = ARRAY['a', 'b', 'a']", ".tags: holds a tag twice"},
       {"created_at = NULL", "created_at: is the epoch"},
       {"updated_at = 'infinity'", "updated_at: is the epoch"},
+      {"updated_at = '10000-01-01 00:00:00+00'", "updated_at: is the epoch"},
+      {"type = 'MYSQL'", ".type:"},
   };
   for (const auto& c : cases) {
     CAPTURE(c.sql);
     const auto records = seed_records();
+    const std::int64_t id = records[1].id;
     test::admin_exec(std::string("UPDATE database_connections SET ") + c.sql +
                      " WHERE id = " + std::to_string(records[1].id));
     for (const auto& options : {datahub::ExportOptions{}, sealed()}) {
@@ -318,12 +326,25 @@ TEST_CASE("export refuses a row that import would refuse or change, naming it, a
       } catch (const datahub::InvalidArgument& e) {
         const std::string what = e.what();
         CHECK(what.find(c.says) != std::string::npos);
-        CHECK(what.find("connection " + std::to_string(records[1].id)) != std::string::npos);
+        CHECK(what.find("connection " + std::to_string(id) + ")") != std::string::npos);
         CHECK(what.find("MARKER") == std::string::npos);
       }
       CHECK(out.str().empty());
     }
   }
+  // A row another client gave id 0 was left out of the export, which exited 0 (list()
+  // started at id 1). It is seen now, and fails the export loudly (its id is bound to its
+  // ciphertext, so it does not open either).
+  const auto records = seed_records();
+  test::admin_exec("UPDATE database_connections SET id = 0 WHERE id = " + std::to_string(records[1].id));
+  std::ostringstream out;
+  try {
+    datahub::export_connections(test::store(), out);
+    FAIL("exported without the row of id 0");
+  } catch (const datahub::Error& e) {
+    CHECK(std::string(e.what()).find("connection 0 ") != std::string::npos);
+  }
+  CHECK(out.str().empty());
 }
 
 TEST_CASE("a line's redacted names only secrets it left out") {

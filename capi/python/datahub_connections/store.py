@@ -349,7 +349,8 @@ class Store:
     # --- keys
     def keys_census(self) -> Dict[str, Any]:
         """Rows per key id and cipher: {"primary": "k2", "keys": [{"kid": "k1", "alg":
-        "A256GCM", "rows": 10}, ...]}."""
+        "A256GCM", "rows": 10}, ...]}. Rows with no key id (another client's: in clear,
+        or damaged) count under "kid": ""."""
         return self._call_json(_lib.lib.dhc_keys_census)
 
     def keys_rotate(self, *, batch_size: Optional[int] = None, dry_run: bool = False,
