@@ -181,7 +181,8 @@ class DATAHUB_API ConnectionStore {
   // connection <id>" when the server names the row's line), and nothing is written.
   // Ids are 1-2147483647 (the SERIAL column's range). Moves the id sequence past the
   // highest restored id, never backwards. Times must lie in the years 1-9999 (UTC), as in
-  // an export. Every record is checked and sealed before the transaction opens, then the
+  // an export, and not at the epoch itself (how get() reads a NULL or infinite time; it
+  // would be restored as 1970). Every record is checked and sealed before the transaction opens, then the
   // rows are streamed (COPY) 1000 at a time.
   void restore(const std::vector<Connection>& records);
 
