@@ -154,15 +154,23 @@ func TestAStoreDroppedWithoutCloseIsClosedByTheCollector(t *testing.T) {
 			t.Fatal(err)
 		}
 	}()
+	if !releasedAfterGC(released) {
+		t.Fatal("the dropped store was never closed: it still holds its KeyProvider")
+	}
+}
+
+// releasedAfterGC runs the collector until released is closed (a finalizer closes it);
+// false when it is not within about 2 s.
+func releasedAfterGC(released <-chan struct{}) bool {
 	for i := 0; i < 100; i++ {
 		runtime.GC()
 		select {
 		case <-released:
-			return
+			return true
 		case <-time.After(20 * time.Millisecond):
 		}
 	}
-	t.Fatal("the dropped store was never closed: it still holds its KeyProvider")
+	return false
 }
 
 // A value copy of a Store (kept := *s, or a struct embedding one) was closed ("store:
@@ -200,15 +208,9 @@ func TestACopyOfAStoreOutlivesTheOriginalPointer(t *testing.T) {
 	default:
 	}
 	kept, embedded = connections.Store{}, app{}
-	for i := 0; i < 100; i++ {
-		runtime.GC()
-		select {
-		case <-released:
-			return
-		case <-time.After(20 * time.Millisecond):
-		}
+	if !releasedAfterGC(released) {
+		t.Fatal("no copy is reachable, yet the store was never closed")
 	}
-	t.Fatal("no copy is reachable, yet the store was never closed")
 }
 
 // Close on one copy closes the store for every copy.
