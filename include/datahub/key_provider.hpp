@@ -70,7 +70,8 @@ class DATAHUB_API StaticKeyring final : public KeyProvider {
   // Reads a keyring file: {"primary": "k2", "keys": {"k1": "<base64>", "k2": "<base64>"}}.
   // The whole file must be that one JSON object: valid UTF-8, nothing after it (not even a
   // NUL byte), "primary" and "keys" once each, ids as in the constructor. Refused
-  // (InvalidArgument naming the path) when group or others may read it, when it is not a
+  // (InvalidArgument naming the path) when group or others may read it, when another user
+  // than the process's (or root) owns it, when it is not a
   // regular file (a symlink, a FIFO or a device is refused at once, never waited on), or
   // when it breaks those rules or a key is malformed or shorter than 32 bytes.
   static std::shared_ptr<StaticKeyring> from_file(const std::string& path);

@@ -78,6 +78,10 @@ off_t private_regular_file_size(const FileDescriptor& fd, const std::string& pat
     throw InvalidArgument(path, "keyring is not a regular file");
   if (st.st_mode & (S_IRWXG | S_IRWXO))
     throw InvalidArgument(path, "keyring file is accessible by group or others; chmod 600 it");
+  // As ssh does with keys: a file another user owns may hold keys of that user's choosing
+  // (new records would be sealed for them), whatever its mode.
+  if (st.st_uid != ::geteuid() && st.st_uid != 0)
+    throw InvalidArgument(path, "keyring file is owned by another user; it must be yours or root's");
   if (st.st_size > kMaxFileBytes) throw InvalidArgument(path, "keyring file is larger than 1 MiB");
   return st.st_size;
 }

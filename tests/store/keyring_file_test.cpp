@@ -50,6 +50,14 @@ TEST_CASE("keyring file: owner-only, validated") {
   CHECK_THROWS_AS(datahub::StaticKeyring::from_file(path), datahub::InvalidArgument);
   ::chmod(path.c_str(), 0604);
   CHECK_THROWS_AS(datahub::StaticKeyring::from_file(path), datahub::InvalidArgument);
+  // Mode 0600 but another user's: it may hold keys of that user's choosing. (chown needs
+  // root, as the tests run in CI.)
+  ::chmod(path.c_str(), 0600);
+  if (::geteuid() == 0 && ::chown(path.c_str(), 65534, 65534) == 0) {
+    CHECK(std::string(refusal_of(path).what()).find("owned by another user") != std::string::npos);
+  } else {
+    MESSAGE("not root: the owner check is not exercised");
+  }
   write("{\"primary\": \"k1\", \"keys\": {\"k1\": \"c2hvcnQ=\"}}", 0600);  // 5 bytes
   try {
     datahub::StaticKeyring::from_file(path);
