@@ -41,7 +41,8 @@ struct RotateReport {
   // keyring, or the envelope's version, key id or wrapped key is damaged), could not be
   // wrapped again under the primary key (the provider failed, or its wrap did not
   // round-trip), or, with a host's KeyProvider, did not open the row's ciphertext (a damaged
-  // row, a provider's wrong key). StaticKeyring's unwrap cannot return a wrong key, so with
+  // row, a provider's wrong key); re-encrypting, also when what was sealed afresh did not
+  // open to the same details (a cipher of the host's, register_cipher). StaticKeyring's unwrap cannot return a wrong key, so with
   // it only v, kid and edk are read, and a row whose other members alone were damaged (or
   // added, or missing) is re-wrapped and still fails to open.
   // verify() names every such row.

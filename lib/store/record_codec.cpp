@@ -18,9 +18,17 @@ RecordCodec::RecordCodec(std::shared_ptr<const KeyProvider> keys, const std::str
     : sealer_(std::move(keys), cipher_name, cache) {}
 
 std::string RecordCodec::rotate(const std::string& envelope_json, std::int64_t id, bool reencrypt) const {
-  // seal() checks that its new wrapped key unwraps to its DEK, as for every write: the
-  // result opens, and may replace the row's only copy.
-  if (reencrypt) return seal(open(envelope_json, id), id);
+  // seal() checks that its new wrapped key unwraps to its DEK, as for every write. A
+  // re-encryption also opens what it sealed: the result replaces the row's only copy, and
+  // the cipher may be a host's (register_cipher) that does not open what it seals.
+  if (reencrypt) {
+    const Details details = open(envelope_json, id);
+    std::string sealed = seal(details, id);
+    if (!(open(sealed, id) == details))
+      throw Integrity("re-encryption of connection " + std::to_string(id) + " under cipher " + cipher_name() +
+                      " did not open to the same details; the row was left as it was");
+    return sealed;
+  }
   return crypto::to_json(sealer_.rewrap(crypto::parse_envelope(envelope_json), id));
 }
 

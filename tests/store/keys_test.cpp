@@ -5,6 +5,7 @@
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <csignal>
@@ -379,6 +380,43 @@ TEST_CASE("rows other clients wrote with ids of 0 or below, or with no key id, a
   CHECK(report.failed == 1);  // the row with no key id
   CHECK(rows_per_key(*store) == std::map<std::string, std::int64_t>{{"/", 1}, {"k2/A256GCM", 3}});
   CHECK(store->verify().checked == 4);
+}
+
+TEST_CASE("a re-encryption under a host's cipher that opens to other bytes than it sealed leaves every row as it was") {
+  // The re-encryption wrote such a cipher's envelopes over the rows' only copies, and they
+  // never opened to their passwords again (helper-45). Only the password's bytes change
+  // here, so the details still parse: the check compares what they open to.
+  class Garbling : public datahub::Cipher {
+   public:
+    std::string name() const override { return "GARBLE"; }
+    std::size_t key_length() const override { return inner_->key_length(); }
+    std::size_t nonce_length() const override { return inner_->nonce_length(); }
+    datahub::Bytes seal(const datahub::SecretBytes& key, const datahub::Bytes& nonce,
+                        const datahub::SecretBytes& plaintext, const datahub::Bytes& aad) const override {
+      datahub::SecretBytes changed = plaintext;
+      const std::string marker = "initial-";
+      const auto at = std::search(changed.begin(), changed.end(), marker.begin(), marker.end());
+      if (at != changed.end()) at[6] = 'X';
+      return inner_->seal(key, nonce, changed, aad);
+    }
+    datahub::SecretBytes open(const datahub::SecretBytes& key, const datahub::Bytes& nonce,
+                              const datahub::Bytes& ciphertext, const datahub::Bytes& aad) const override {
+      return inner_->open(key, nonce, ciphertext, aad);
+    }
+
+   private:
+    std::shared_ptr<const datahub::Cipher> inner_ = datahub::find_cipher("A256GCM");
+  };
+  test::clear_table();
+  const auto ids = populate(test::keyring("k1", {"k1"}), 20);
+  datahub::register_cipher(std::make_shared<Garbling>());
+  datahub::RotateOptions options;
+  options.reencrypt = true;
+  const auto report = test::open_store(test::keyring("k2", {"k1", "k2"}), "GARBLE")->rotate(options);
+  CHECK(report.rewritten == 0);
+  CHECK(report.failed == 20);
+  CHECK(test::store().verify().failed.empty());
+  CHECK(*test::store().get(ids[3], datahub::Secrets::reveal).details.find_string("password") == "initial-3");
 }
 
 TEST_CASE("dry run changes nothing; reencrypt moves rows to another cipher") {
