@@ -72,11 +72,12 @@ func (s *Store) CreateMany(cs []NewConnection, actor string) ([]Connection, erro
 // whose details cannot be opened comes with Err set, as in List.
 //
 // fn returns nil to go on, Stop to end early (ForEach returns nil), or another error to end
-// early with that error; a nil *RowError counts as nil (so fn may return c.Err). A panic in fn is recovered and returned as a *PanicError. fn runs
-// on the calling goroutine and may call the store's other methods (no session is held
-// between pages), Close included (ForEach then goes on to the end, or until fn returns
-// Stop, and fn's calls to the store fail); it must not call runtime.Goexit (t.Fatal in a
-// test): that would unwind through the library's C frames.
+// early with that error; a nil *RowError counts as nil (so fn may return c.Err). A panic
+// in fn is recovered and returned as a *PanicError. fn runs on the calling goroutine and
+// may call the store's other methods (no session is held between pages), Close included
+// (ForEach then goes on to the end, or until fn returns Stop, and fn's calls to the store
+// fail); it must not call runtime.Goexit (t.Fatal in a test): that would unwind through
+// the library's C frames.
 func (s *Store) ForEach(q Query, secrets Secrets, fn func(*Connection) error) error {
 	if fn == nil {
 		return invalid("fn", "must not be nil")
