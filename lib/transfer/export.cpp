@@ -44,13 +44,13 @@ void check_importable(const Connection& record, std::size_t index) {
     throw InvalidArgument(where(index) + "." + field, reason + " (connection " + std::to_string(record.id) +
                                                           "); import would not restore it, so nothing was written");
   };
+  Connection restorable;
   try {
-    if (transfer::check_restorable(record).tags.size() != record.tags.size())
-      refuse("tags", "holds a tag twice, which import would keep once");
+    restorable = transfer::check_restorable(record);
   } catch (const InvalidArgument& e) {
-    if (e.field().rfind(where(index), 0) == 0) throw;  // refuse()'s own
     refuse(e.field(), transfer::reason_of(e));
   }
+  if (restorable.tags.size() != record.tags.size()) refuse("tags", "holds a tag twice, which import would keep once");
 }
 
 }  // namespace
