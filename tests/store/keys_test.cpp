@@ -1,6 +1,8 @@
 // Key management: stale rows, rotation under concurrent edits, interrupted rotation,
 // census, verify, missing keys. (Keyring files: keyring_file_test.cpp; the provider's
-// view, the DEK cache among it: key_provider_test.cpp.)
+// view, the DEK cache among it: key_provider_test.cpp; rotation at its edges:
+// rotation_edges_test.cpp.)
+#include "store/key_rows.hpp"
 #include "store/support.hpp"
 
 #include <doctest/doctest.h>
@@ -23,38 +25,12 @@ namespace {
 
 struct Stop {};  // thrown by a progress callback
 
-// Fills the table with `n` rows sealed under `keys`, fast: commits need not wait for fsync here.
-std::vector<std::int64_t> populate(std::shared_ptr<const datahub::KeyProvider> keys, int n) {
-  datahub::StoreOptions options;
-  options.database = test::database() + " options=-csynchronous_commit=off";
-  options.keys = std::move(keys);
-  options.pool_size = 4;
-  datahub::ConnectionStore fast(options);
-  std::vector<std::int64_t> ids(static_cast<std::size_t>(n));
-  std::vector<std::thread> threads;
-  for (int t = 0; t < 4; ++t) {
-    threads.emplace_back([&, t] {
-      for (int i = t; i < n; i += 4) {
-        ids[static_cast<std::size_t>(i)] = fast.create(test::sample("row " + std::to_string(i), "initial-" + std::to_string(i)), "loader").id;
-      }
-    });
-  }
-  for (auto& th : threads) th.join();
-  return ids;
-}
-
 // An emptied table refilled with `n` rows under k1, and a store whose primary key is k2
 // (k1 kept to read them): the starting point of a rotation.
 std::unique_ptr<datahub::ConnectionStore> rows_under_k1(int n, const std::string& cipher = "A256GCM") {
   test::clear_table();
-  populate(test::keyring("k1", {"k1"}), n);
+  test::populate(test::keyring("k1", {"k1"}), n);
   return test::open_store(test::keyring("k2", {"k1", "k2"}), cipher);
-}
-
-std::map<std::string, std::int64_t> rows_per_key(datahub::ConnectionStore& store) {
-  std::map<std::string, std::int64_t> out;
-  for (const auto& e : store.census().keys) out[e.key_id + "/" + e.alg] += e.rows;
-  return out;
 }
 
 // The table's statistics, as PostgreSQL counts them.
@@ -127,14 +103,14 @@ TEST_CASE("a row under an old key reads as stale; updating it re-seals it under 
   const auto updated = store->update(created.id, p, "tester", read.updated_at);
   CHECK(updated.key_id == "k2");
   CHECK_FALSE(store->get(created.id).stale);
-  CHECK(rows_per_key(*store) == std::map<std::string, std::int64_t>{{"k2/A256GCM", 1}});
+  CHECK(test::rows_per_key(*store) == std::map<std::string, std::int64_t>{{"k2/A256GCM", 1}});
 }
 
 TEST_CASE("rotation of 10,000 rows while another thread keeps editing loses no update") {
   test::clear_table();
-  const auto ids = populate(test::keyring("k1", {"k1"}), 10000);
+  const auto ids = test::populate(test::keyring("k1", {"k1"}), 10000);
   auto store = test::open_store(test::keyring("k2", {"k1", "k2"}));
-  CHECK(rows_per_key(*store) == std::map<std::string, std::int64_t>{{"k1/A256GCM", 10000}});
+  CHECK(test::rows_per_key(*store) == std::map<std::string, std::int64_t>{{"k1/A256GCM", 10000}});
 
   std::mutex mutex;
   std::map<std::int64_t, std::string> last_password;  // acknowledged writes only
@@ -171,7 +147,7 @@ TEST_CASE("rotation of 10,000 rows while another thread keeps editing loses no u
   CHECK(report.failed == 0);
   CHECK(report.rewritten + edits >= 10000 - report.skipped_changed);
   if (report.skipped_changed > 0) report = store->rotate(options);  // documented: run again
-  CHECK(rows_per_key(*store) == std::map<std::string, std::int64_t>{{"k2/A256GCM", 10000}});
+  CHECK(test::rows_per_key(*store) == std::map<std::string, std::int64_t>{{"k2/A256GCM", 10000}});
 
   // With k1 gone, every row opens, and every acknowledged edit is there.
   auto k2_only = test::open_store(test::keyring("k2", {"k2"}));
@@ -210,7 +186,7 @@ TEST_CASE("rotation with several workers: every row once, progress on the callin
   REQUIRE_FALSE(seen.empty());
   for (std::size_t i = 1; i < seen.size(); ++i) CHECK(seen[i].scanned > seen[i - 1].scanned);
   CHECK(seen.back().scanned == report.scanned);  // the last call has the final totals
-  CHECK(rows_per_key(*store) == std::map<std::string, std::int64_t>{{"k2/A256GCM", 3000}});
+  CHECK(test::rows_per_key(*store) == std::map<std::string, std::int64_t>{{"k2/A256GCM", 3000}});
 
   options.progress = nullptr;
   options.workers = 0;
@@ -233,7 +209,7 @@ TEST_CASE("a rotation with workers stopped by its progress callback counts every
     throw Stop{};
   };
   CHECK_THROWS_AS(store->rotate(options), Stop);
-  const auto after_stop = rows_per_key(*store);
+  const auto after_stop = test::rows_per_key(*store);
   CHECK(after_stop.at("k2/A256GCM") > 10);   // the batches written stay written, both workers'
   CHECK(after_stop.at("k1/A256GCM") > 0);    // and the rest was not started
   CHECK(calls == 2);                         // once more after the stop, with the final totals
@@ -241,7 +217,7 @@ TEST_CASE("a rotation with workers stopped by its progress callback counts every
   options.progress = nullptr;
   const auto report = store->rotate(options);
   CHECK(report.rewritten == after_stop.at("k1/A256GCM"));
-  CHECK(rows_per_key(*store) == std::map<std::string, std::int64_t>{{"k2/A256GCM", 2000}});
+  CHECK(test::rows_per_key(*store) == std::map<std::string, std::int64_t>{{"k2/A256GCM", 2000}});
 }
 
 TEST_CASE("a rotation stopped midway, by an exception or a killed process, finishes when rerun") {
@@ -254,7 +230,7 @@ TEST_CASE("a rotation stopped midway, by an exception or a killed process, finis
     if (++batches == 3) throw Stop{};
   };
   CHECK_THROWS_AS(store->rotate(options), Stop);
-  auto split = rows_per_key(*store);
+  auto split = test::rows_per_key(*store);
   CHECK(split["k2/A256GCM"] == 300);
   CHECK(split["k1/A256GCM"] == 1700);
 
@@ -275,14 +251,14 @@ TEST_CASE("a rotation stopped midway, by an exception or a killed process, finis
   ::waitpid(child, &status, 0);
   REQUIRE(WIFSIGNALED(status));
   CHECK(WTERMSIG(status) == SIGKILL);
-  split = rows_per_key(*store);
+  split = test::rows_per_key(*store);
   CHECK(split["k2/A256GCM"] == 700);
 
   options.progress = nullptr;
   const auto report = store->rotate(options);
   CHECK(report.rewritten == 1300);
   CHECK(report.remaining_estimate == 1300);
-  CHECK(rows_per_key(*store) == std::map<std::string, std::int64_t>{{"k2/A256GCM", 2000}});
+  CHECK(test::rows_per_key(*store) == std::map<std::string, std::int64_t>{{"k2/A256GCM", 2000}});
   const auto verified = test::open_store(test::keyring("k2", {"k2"}))->verify();
   CHECK(verified.checked == 2000);
   CHECK(verified.failed.empty());
@@ -298,7 +274,7 @@ TEST_CASE("a re-wrap is a HOT update: it writes no index entry") {
   // put new entries into every index, the GIN one on tags included (migration 4).
   CHECK(added.hot_updates == 40);
   auto k2_only = own.open(test::keyring("k2", {"k2"}));
-  CHECK(rows_per_key(*k2_only) == std::map<std::string, std::int64_t>{{"k2/A256GCM", 40}});
+  CHECK(test::rows_per_key(*k2_only) == std::map<std::string, std::int64_t>{{"k2/A256GCM", 40}});
   CHECK(k2_only->verify().failed.empty());
 }
 
@@ -319,104 +295,7 @@ TEST_CASE("rotation steps over a gap of ids in one go") {
   });
   CAPTURE(added.index_scans);
   CHECK(added.index_scans < 1000);  // a few per row, not one per missing id
-  CHECK(rows_per_key(*old_store) == std::map<std::string, std::int64_t>{{"k2/A256GCM", 6}});
-}
-
-TEST_CASE("more workers than sessions, with a slow provider: no session is held while the provider works") {
-  // Each worker held its session for the whole batch, provider calls included: with one
-  // session the second worker waited out acquire_timeout and the rotation failed.
-  test::clear_table();
-  populate(test::keyring("k1", {"k1"}), 300);
-  datahub::StoreOptions options;
-  options.database = test::database();
-  options.keys = std::make_shared<test::WrapWatcher>(test::keyring("k2", {"k1", "k2"}), std::chrono::milliseconds(10));
-  options.pool_size = 1;
-  options.acquire_timeout = std::chrono::seconds(1);
-  datahub::ConnectionStore store(options);
-  datahub::RotateOptions rotate;
-  rotate.batch_size = 150;  // 1.5 s of provider calls per batch
-  rotate.workers = 2;
-  const auto report = store.rotate(rotate);
-  CHECK(report.rewritten == 300);
-  CHECK(rows_per_key(store) == std::map<std::string, std::int64_t>{{"k2/A256GCM", 300}});
-}
-
-TEST_CASE("rows another writer settles or deletes during a rotation are counted in no outcome, nor scanned") {
-  // They were counted skipped_changed ("run again") with retries 0, and scanned with no
-  // outcome otherwise.
-  auto rotating_provider = std::make_shared<test::WrapWatcher>(test::keyring("k2", {"k1", "k2"}));
-  test::clear_table();
-  const auto ids = populate(test::keyring("k1", {"k1"}), 50);
-  auto writer = test::open_store(test::keyring("k2", {"k1", "k2"}));
-  rotating_provider->during_first_wrap = [&] {  // the batch is read, nothing written yet
-    datahub::ConnectionPatch patch;
-    patch.details.set("password", "settled under k2 meanwhile");
-    writer->force_update(ids[10], patch, "writer");
-    writer->remove(ids[20]);
-  };
-  datahub::RotateOptions options;
-  SUBCASE("no retries") { options.retries = 0; }
-  SUBCASE("retries") { options.retries = 3; }
-  const auto report = test::open_store(rotating_provider)->rotate(options);
-  CHECK(report.skipped_changed == 0);
-  CHECK(report.rewritten == 48);
-  CHECK(report.scanned == report.rewritten + report.skipped_changed + report.failed);
-  CHECK(rows_per_key(*writer) == std::map<std::string, std::int64_t>{{"k2/A256GCM", 49}});
-}
-
-TEST_CASE("rows other clients wrote with ids of 0 or below, or with no key id, are rotated, verified and counted") {
-  // Rotate and verify started after id 0, so such rows stayed on the old key for good, and
-  // census left out rows with no key id (a password in clear among them).
-  test::clear_table();
-  const auto ids = populate(test::keyring("k1", {"k1"}), 3);
-  test::admin() << "UPDATE database_connections SET id = 0 WHERE id = :id", soci::use(ids[0]);
-  test::admin() << "UPDATE database_connections SET id = -5 WHERE id = :id", soci::use(ids[1]);
-  test::admin() << "INSERT INTO database_connections (name, type, connection_details, created_by, updated_by) "
-                   "VALUES ('legacy', 'POSTGRESQL', '{\"host\": \"h\", \"password\": \"LEGACY-MARKER\"}', 'x', 'x')";
-  auto store = test::open_store(test::keyring("k2", {"k1", "k2"}));
-  CHECK(rows_per_key(*store) == std::map<std::string, std::int64_t>{{"/", 1}, {"k1/A256GCM", 3}});
-  const auto report = store->rotate();
-  CHECK(report.rewritten == 3);
-  CHECK(report.failed == 1);  // the row with no key id
-  CHECK(rows_per_key(*store) == std::map<std::string, std::int64_t>{{"/", 1}, {"k2/A256GCM", 3}});
-  CHECK(store->verify().checked == 4);
-}
-
-TEST_CASE("a re-encryption under a host's cipher that opens to other bytes than it sealed leaves every row as it was") {
-  // The re-encryption wrote such a cipher's envelopes over the rows' only copies, and they
-  // never opened to their passwords again (helper-45). Only the password's bytes change
-  // here, so the details still parse: the check compares what they open to.
-  class Garbling : public datahub::Cipher {
-   public:
-    std::string name() const override { return "GARBLE"; }
-    std::size_t key_length() const override { return inner_->key_length(); }
-    std::size_t nonce_length() const override { return inner_->nonce_length(); }
-    datahub::Bytes seal(const datahub::SecretBytes& key, const datahub::Bytes& nonce,
-                        const datahub::SecretBytes& plaintext, const datahub::Bytes& aad) const override {
-      datahub::SecretBytes changed = plaintext;
-      const std::string marker = "initial-";
-      const auto at = std::search(changed.begin(), changed.end(), marker.begin(), marker.end());
-      if (at != changed.end()) at[6] = 'X';
-      return inner_->seal(key, nonce, changed, aad);
-    }
-    datahub::SecretBytes open(const datahub::SecretBytes& key, const datahub::Bytes& nonce,
-                              const datahub::Bytes& ciphertext, const datahub::Bytes& aad) const override {
-      return inner_->open(key, nonce, ciphertext, aad);
-    }
-
-   private:
-    std::shared_ptr<const datahub::Cipher> inner_ = datahub::find_cipher("A256GCM");
-  };
-  test::clear_table();
-  const auto ids = populate(test::keyring("k1", {"k1"}), 20);
-  datahub::register_cipher(std::make_shared<Garbling>());
-  datahub::RotateOptions options;
-  options.reencrypt = true;
-  const auto report = test::open_store(test::keyring("k2", {"k1", "k2"}), "GARBLE")->rotate(options);
-  CHECK(report.rewritten == 0);
-  CHECK(report.failed == 20);
-  CHECK(test::store().verify().failed.empty());
-  CHECK(*test::store().get(ids[3], datahub::Secrets::reveal).details.find_string("password") == "initial-3");
+  CHECK(test::rows_per_key(*old_store) == std::map<std::string, std::int64_t>{{"k2/A256GCM", 6}});
 }
 
 TEST_CASE("dry run changes nothing; reencrypt moves rows to another cipher") {
@@ -426,12 +305,12 @@ TEST_CASE("dry run changes nothing; reencrypt moves rows to another cipher") {
   const auto dry = store->rotate(options);
   CHECK(dry.scanned == 50);
   CHECK(dry.rewritten == 50);
-  CHECK(rows_per_key(*store) == std::map<std::string, std::int64_t>{{"k1/A256GCM", 50}});
+  CHECK(test::rows_per_key(*store) == std::map<std::string, std::int64_t>{{"k1/A256GCM", 50}});
 
   options.dry_run = false;
   options.reencrypt = true;
   CHECK(store->rotate(options).rewritten == 50);
-  CHECK(rows_per_key(*store) == std::map<std::string, std::int64_t>{{"k2/XC20P", 50}});
+  CHECK(test::rows_per_key(*store) == std::map<std::string, std::int64_t>{{"k2/XC20P", 50}});
   CHECK(store->verify().failed.empty());
   CHECK(store->rotate(options).scanned == 0);  // nothing left to do
 }
@@ -470,7 +349,7 @@ TEST_CASE("rotation by three workers while others update, delete, create and cre
   // state (per row, the one with the greatest updated_at), deleted rows stay deleted, and a
   // rerun leaves only k2, every row opening without k1.
   test::clear_table();
-  const auto initial = populate(test::keyring("k1", {"k1"}), 2000);
+  const auto initial = test::populate(test::keyring("k1", {"k1"}), 2000);
   auto fresh = test::open_store(test::keyring("k2", {"k1", "k2"}));
   auto old = test::open_store(test::keyring("k1", {"k1", "k2"}));
 
@@ -536,11 +415,11 @@ TEST_CASE("rotation by three workers while others update, delete, create and cre
   MESSAGE("rotated " << report.rewritten << " with " << writes_during << " writes meanwhile, skipped "
                      << report.skipped_changed);
   // The old instance sealed some rows under k1 behind the cursor: run again, as documented.
-  for (int run = 0; run < 3 && rows_per_key(*fresh).count("k1/A256GCM"); ++run) {
+  for (int run = 0; run < 3 && test::rows_per_key(*fresh).count("k1/A256GCM"); ++run) {
     const auto again = fresh->rotate(options);
     CHECK(again.failed == 0);
   }
-  const auto census = rows_per_key(*fresh);
+  const auto census = test::rows_per_key(*fresh);
   REQUIRE(census.size() == 1);
   CHECK(census.begin()->first == "k2/A256GCM");
 
