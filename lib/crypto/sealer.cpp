@@ -2,12 +2,12 @@
 
 #include "crypto/hkdf.hpp"
 #include "crypto/key_id.hpp"
+#include "crypto/random_bytes.hpp"
 
 #include <datahub/error.hpp>
 
 #include <botan/kdf.h>
 #include <botan/mem_ops.h>
-#include <botan/system_rng.h>
 
 #include <new>
 #include <string_view>
@@ -160,9 +160,8 @@ Sealer::Sealer(std::shared_ptr<const KeyProvider> keys, const std::string& ciphe
 
 Envelope Sealer::seal(const SecretBytes& plaintext, std::int64_t row_id) const {
   const std::size_t nonce_bytes = cipher_->nonce_length();
-  // One RNG call for mid and nonce: System_RNG's cost is mostly per call.
   Bytes random(kMessageIdBytes + nonce_bytes);
-  Botan::system_rng().randomize(random.data(), random.size());
+  random_bytes(random.data(), random.size());
 
   Envelope e;
   e.alg = cipher_name_;
@@ -172,7 +171,7 @@ Envelope Sealer::seal(const SecretBytes& plaintext, std::int64_t row_id) const {
   const DekCache::Sealing sealing = cache_.for_sealing(e.kid, [&] {
     DekCache::Sealing fresh;
     fresh.dek.resize(kDekBytes);
-    Botan::system_rng().randomize(fresh.dek.data(), fresh.dek.size());
+    random_bytes(fresh.dek.data(), fresh.dek.size());
     fresh.edk = wrap_dek(*keys_, e.kid, fresh.dek);
     // Checked once per new DEK (so once per cached DEK with the DEK cache on): without it a
     // broken wrap made create, update and import report records stored that never open.

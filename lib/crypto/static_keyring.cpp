@@ -1,13 +1,13 @@
 // StaticKeyring: KEKs in memory; wraps each DEK with AES-256/GCM.
 #include "crypto/base64.hpp"
 #include "crypto/key_id.hpp"
+#include "crypto/random_bytes.hpp"
 #include "crypto/scheduled_aead.hpp"
 
 #include <datahub/error.hpp>
 #include <datahub/key_provider.hpp>
 
 #include <botan/kdf.h>
-#include <botan/system_rng.h>
 
 #include <cstdlib>
 #include <map>
@@ -106,7 +106,7 @@ Bytes StaticKeyring::wrap(const std::string& key_id, const SecretBytes& dek, con
   auto it = impl_->wrap_keys.find(key_id);
   if (it == impl_->wrap_keys.end()) throw KeyUnavailable("key '" + key_id + "' is not in the keyring");
   Bytes nonce(kNonceBytes);
-  Botan::system_rng().randomize(nonce.data(), nonce.size());
+  crypto::random_bytes(nonce.data(), nonce.size());
   return it->second.seal(nonce.data(), nonce.size(), dek, aad, nonce);  // nonce || ciphertext || tag
 }
 

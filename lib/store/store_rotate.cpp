@@ -1,5 +1,6 @@
 // ConnectionStore::rotate: every row onto the primary key, online, in batches, by one or
 // more workers.
+#include "store/rotate_sql.hpp"
 #include "store/rows.hpp"
 #include "store/sql_error.hpp"
 #include "store/store_impl.hpp"
@@ -106,15 +107,8 @@ std::vector<long long> write_batch(const store::SessionPool::Lease& lease, const
     (new_edks += separator) += m.new_edk;
   }
   store::Params p;
-  auto column = [&](const std::string& values) { return "string_to_array(" + p.add(values) + ", ',')"; };
-  const std::string columns = "CAST(" + column(ids) + " AS bigint[]), " + column(kids) + ", " + column(edks) + ", " +
-                              column(new_kids) + ", " + column(new_edks);
-  const auto result = store::exec(lease,
-      "UPDATE database_connections AS t "
-      "SET connection_details = t.connection_details || jsonb_build_object('kid', v.new_kid, 'edk', v.new_edk) "
-      "FROM unnest(" + columns + ") AS v(id, kid, edk, new_kid, new_edk) "
-      "WHERE t.id = v.id AND t.connection_details->>'kid' = v.kid AND t.connection_details->>'edk' = v.edk "
-      "RETURNING CAST(t.id AS bigint)", p, "rotate");
+  for (const std::string* values : {&ids, &kids, &edks, &new_kids, &new_edks}) p.add(*values);  // $1..$5
+  const auto result = store::exec(lease, store::kRewrapBatchSql, p, "rotate");
   return written_ids(result.get());
 }
 
@@ -150,6 +144,16 @@ std::string ids_json(const std::vector<long long>& ids) {
 }
 
 }  // namespace
+
+namespace store {
+const char* const kRewrapBatchSql =
+    "UPDATE database_connections AS t "
+    "SET connection_details = t.connection_details || jsonb_build_object('kid', v.new_kid, 'edk', v.new_edk) "
+    "FROM unnest(CAST(string_to_array($1, ',') AS bigint[]), string_to_array($2, ','), string_to_array($3, ','), "
+    "string_to_array($4, ','), string_to_array($5, ',')) AS v(id, kid, edk, new_kid, new_edk) "
+    "WHERE t.id = v.id AND t.connection_details->>'kid' = v.kid AND t.connection_details->>'edk' = v.edk "
+    "RETURNING CAST(t.id AS bigint)";
+}  // namespace store
 
 RotateReport ConnectionStore::rotate(const RotateOptions& options) {
   if (options.batch_size < 1 || options.batch_size > 10000)

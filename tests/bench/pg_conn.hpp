@@ -4,6 +4,7 @@
 #include <libpq-fe.h>
 
 #include <functional>
+#include <set>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -42,11 +43,14 @@ struct PgConn {
     auto rows = query(sql);
     return rows.empty() || rows[0].empty() ? "" : rows[0][0];
   }
+  // Prepares `sql` as `name` on this connection, unless it already holds that name.
   void prepare(const std::string& name, const std::string& sql) {
+    if (!prepared_.insert(name).second) return;
     PGresult* r = PQprepare(c, name.c_str(), sql.c_str(), 0, nullptr);
     if (PQresultStatus(r) != PGRES_COMMAND_OK) {
       std::string e = PQresultErrorMessage(r);
       PQclear(r);
+      prepared_.erase(name);
       throw std::runtime_error("prepare failed: " + e);
     }
     PQclear(r);
@@ -90,6 +94,9 @@ struct PgConn {
       PQclear(r);
     }
   }
+
+ private:
+  std::set<std::string> prepared_;
 };
 
 }  // namespace bench
