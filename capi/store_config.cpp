@@ -105,13 +105,20 @@ std::shared_ptr<const datahub::KeyProvider> key_provider(const Value& k) {
   throw datahub::InvalidArgument("keys.provider", "must be \"static\", \"env\" or \"file\"");
 }
 
+std::chrono::seconds timeout_seconds(const Value& v, const char* field) {
+  const std::int64_t seconds = as_int64(v, field);
+  if (seconds < 1 || seconds > 3600) throw datahub::InvalidArgument(field, "must be from 1 to 3600 seconds");
+  return std::chrono::seconds(seconds);
+}
+
 }  // namespace
 
 datahub::StoreOptions parse_store_config(const char* json, KeySource source) {
   Document doc;
   parse_strict(doc, json, "config_json");
   // A key pasted one level too high must not reach a message; a typo should.
-  check_object(doc, "config_json", {"database", "pool_size", "cipher", "connect_timeout", "dek_cache", "keys"},
+  check_object(doc, "config_json",
+               {"database", "pool_size", "cipher", "connect_timeout", "acquire_timeout", "dek_cache", "keys"},
                MemberNames::quoted_if_field_name);
   datahub::StoreOptions o;
   const Value* v = member(doc, "database");
@@ -122,13 +129,8 @@ datahub::StoreOptions parse_store_config(const char* json, KeySource source) {
     o.pool_size = v->GetUint();
   }
   if ((v = member(doc, "cipher"))) o.cipher = as_string(*v, "cipher");
-  if ((v = member(doc, "connect_timeout"))) {
-    const std::int64_t seconds = as_int64(*v, "connect_timeout");
-    if (seconds < 1 || seconds > 3600) {
-      throw datahub::InvalidArgument("connect_timeout", "must be from 1 to 3600 seconds");
-    }
-    o.connect_timeout = std::chrono::seconds(seconds);
-  }
+  if ((v = member(doc, "connect_timeout"))) o.connect_timeout = timeout_seconds(*v, "connect_timeout");
+  if ((v = member(doc, "acquire_timeout"))) o.acquire_timeout = timeout_seconds(*v, "acquire_timeout");
   if ((v = member(doc, "dek_cache"))) o.dek_cache = dek_cache(*v);
   v = member(doc, "keys");
   if (source == KeySource::host) {

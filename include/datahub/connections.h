@@ -102,7 +102,9 @@ DHC_API void dhc_error_free(dhc_error *e);
  *                                             libpq's defaults and PG* variables)
  *    "pool_size": 4,                          optional, 1-64
  *    "cipher": "A256GCM",                     optional: "A256GCM" or "XC20P"
- *    "connect_timeout": 10,                   optional, seconds per session
+ *    "connect_timeout": 10,                   optional, seconds per session, 1-3600
+ *    "acquire_timeout": 30,                   optional, seconds a call waits for a free
+ *                                             session before DHC_UNAVAILABLE, 1-3600
  *    "dek_cache": {"ttl_seconds": 300,        optional; reuse data keys for a slow KMS:
  *                  "max_uses": 1000,          ttl_seconds 0 (the default) is off
  *                  "max_entries": 4096},

@@ -1,12 +1,14 @@
 /* A key provider given as C callbacks: the buffer protocol (retry with a larger buffer),
  * errors becoming DHC_KEY_UNAVAILABLE / DHC_INTEGRITY (the latter from unwrap only), a
- * malformed primary key id refused, a list page surviving a row that cannot be opened, and
- * destroy being called exactly once, only after a successful open.
+ * malformed primary key id refused, a list page surviving a row that cannot be opened,
+ * destroy being called exactly once, only after a successful open, and a provider calling
+ * its own store with pool_size 1 waiting no longer than the config's acquire_timeout.
  *
  * The "wrapping" here is a toy (XOR and a checksum) to test the plumbing: not encryption. */
 #include "test_support.h"
 
 #include <string.h>
+#include <time.h>
 
 #define PREFIX "capi-provider-"
 #define WRAPPED_SIZE 300 /* more than the library's first buffer, to force a second call */
@@ -18,6 +20,8 @@ typedef struct {
   int destroyed, wrap_calls, fail_unwrap;
   int wrap_error;  /* returned by wrap when not DHC_OK */
   int bad_primary; /* the primary key id holds a NUL byte */
+  dhc_store *reenter; /* when set, wrap first calls this store (its own) */
+  int reenter_code;   /* and keeps what that call returned */
 } toy_state;
 
 static int toy_primary(void *ud, char *out, size_t cap, size_t *len) {
@@ -39,6 +43,13 @@ static int toy_wrap(void *ud, const char *kid, const uint8_t *dek, size_t dek_le
   uint32_t sum = checksum(aad, aad_len);
   size_t i;
   __atomic_add_fetch(&st->wrap_calls, 1, __ATOMIC_SEQ_CST);
+  if (st->reenter) {
+    char *got = NULL;
+    dhc_error *e = NULL;
+    st->reenter_code = dhc_connection_get(st->reenter, 1, 0, &got, &e);
+    dhc_string_free(got);
+    dhc_error_free(e);
+  }
   if (st->wrap_error != DHC_OK) return st->wrap_error;
   if (strcmp(kid, "toy-kek") != 0 || dek_len > 64) return DHC_KEY_UNAVAILABLE;
   *len = WRAPPED_SIZE;
@@ -80,15 +91,51 @@ static dhc_key_provider toy(toy_state *st) {
   return p;
 }
 
-static char *config(void) {
+/* The test database's config with `members` added (",\"name\":value..."). */
+static char *config_with(const char *members) {
   static char buf[2048];
   const char *db = dhc_test_database();
   if (strchr(db, '"') || strchr(db, '\\')) {
     fprintf(stderr, "FATAL: this test needs a conninfo without quotes or backslashes\n");
     exit(2);
   }
-  snprintf(buf, sizeof buf, "{\"database\":\"%s\",\"pool_size\":2}", db);
+  snprintf(buf, sizeof buf, "{\"database\":\"%s\"%s}", db, members);
   return buf;
+}
+
+static char *config(void) { return config_with(",\"pool_size\":2"); }
+
+/* pool_size 1: create holds the only session while the provider wraps, so the provider's
+ * own call waits for a free session: acquire_timeout (1 s here, 30 s by default), then
+ * DHC_UNAVAILABLE; the create goes on. Out-of-range timeouts are refused. */
+static void provider_calling_its_store(void) {
+  toy_state st;
+  dhc_key_provider p = toy(&st);
+  dhc_store *store = NULL, *none = NULL;
+  dhc_error *err = NULL;
+  char *out = NULL;
+  time_t started;
+  memset(&st, 0, sizeof st);
+  CHECK_CODE(DHC_INVALID_ARGUMENT,
+             dhc_store_open_with_provider(config_with(",\"acquire_timeout\":0"), &p, &none, &err));
+  CHECK_CODE(DHC_INVALID_ARGUMENT,
+             dhc_store_open_with_provider(config_with(",\"acquire_timeout\":3601"), &p, &none, &err));
+  CHECK_CODE(DHC_INVALID_ARGUMENT,
+             dhc_store_open_with_provider(config_with(",\"acquire_timeout\":\"5\""), &p, &none, &err));
+  CHECK(none == NULL && st.destroyed == 0);
+  CHECK_CODE(DHC_OK, dhc_store_open_with_provider(config_with(",\"pool_size\":1,\"acquire_timeout\":1"), &p,
+                                                  &store, &err));
+  if (store == NULL) return;
+  st.reenter = store;
+  started = time(NULL);
+  CHECK_CODE(DHC_OK, dhc_connection_create(store, NEW_B, "tester", &out, &err));
+  CHECK(st.reenter_code == DHC_UNAVAILABLE);
+  CHECK(time(NULL) - started <= 8); /* two wrap calls (the buffer retry), 1 s each */
+  st.reenter = NULL;
+  if (out) CHECK_CODE(DHC_OK, dhc_connection_delete(store, dhc_test_json_int(out, "id"), &err));
+  dhc_string_free(out);
+  dhc_store_close(store);
+  CHECK(st.destroyed == 1);
 }
 
 int main(void) {
@@ -158,5 +205,6 @@ int main(void) {
   dhc_store_close(store);
   CHECK(st.destroyed == 1);
   CHECK(failed.destroyed == 0);
+  provider_calling_its_store();
   TEST_DONE();
 }
