@@ -15,7 +15,7 @@ import (
 //
 // A Details reached through an unexported field (the reviewer's case, struct{ conn
 // NewConnection }) is printed by reflection, which calls no method: its password shows.
-// That is the limit docs/c-api.md states: the binding cannot change it, as Details is a
+// That is the limit docs/bindings.md states: the binding cannot change it, as Details is a
 // map[string]any whose values the caller reads (and writes) as plain strings, and fmt
 // prints a string reached by reflection as it is. The last loop pins that limit, so a Go
 // release that changes it tells us to revise the doc.
@@ -63,7 +63,7 @@ func TestFormattingAndItsLimitForUnexportedFields(t *testing.T) {
 		struct{ d connections.Details }{n.Details}}
 	for _, v := range leaky {
 		if out := fmt.Sprintf("%+v", v); !strings.Contains(out, "s3cret") {
-			t.Errorf("fmt now hides a password behind an unexported field (%T: %s): revise docs/c-api.md", v, out)
+			t.Errorf("fmt now hides a password behind an unexported field (%T: %s): revise docs/bindings.md", v, out)
 		}
 	}
 }

@@ -10,7 +10,7 @@
 //		"database": "main", "username": "app", "password": "s3cret"}}, "user_01")
 //
 // A Store is safe for concurrent use by many goroutines. Build with CGO_CFLAGS and
-// CGO_LDFLAGS pointing at the headers and the library (see docs/c-api.md).
+// CGO_LDFLAGS pointing at the headers and the library (see docs/bindings.md).
 package connections
 
 /*

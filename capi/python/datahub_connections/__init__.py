@@ -12,7 +12,7 @@
         store.get(c["id"], reveal=True)
 
 The shared library is found through DATAHUB_CONNECTIONS_LIBRARY (a path), else the dynamic
-linker's search path. See docs/c-api.md.
+linker's search path. See docs/bindings.md.
 """
 
 from .errors import (Code, ConflictError, DatabaseError, DataHubError, IntegrityError,
