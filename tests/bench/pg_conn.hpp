@@ -4,7 +4,7 @@
 #include <libpq-fe.h>
 
 #include <functional>
-#include <set>
+#include <map>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -43,9 +43,13 @@ struct PgConn {
     auto rows = query(sql);
     return rows.empty() || rows[0].empty() ? "" : rows[0][0];
   }
-  // Prepares `sql` as `name` on this connection, unless it already holds that name.
+  // Prepares `sql` as `name` on this connection, unless it already holds that statement.
   void prepare(const std::string& name, const std::string& sql) {
-    if (!prepared_.insert(name).second) return;
+    const auto [it, added] = prepared_.emplace(name, sql);
+    if (!added) {
+      if (it->second != sql) throw std::runtime_error("prepare: " + name + " already names another statement");
+      return;
+    }
     PGresult* r = PQprepare(c, name.c_str(), sql.c_str(), 0, nullptr);
     if (PQresultStatus(r) != PGRES_COMMAND_OK) {
       std::string e = PQresultErrorMessage(r);
@@ -96,7 +100,7 @@ struct PgConn {
   }
 
  private:
-  std::set<std::string> prepared_;
+  std::map<std::string, std::string> prepared_;  // name -> SQL
 };
 
 }  // namespace bench
