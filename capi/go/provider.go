@@ -39,8 +39,8 @@ import "runtime/cgo"
 //
 // A method must not call its own store when the store's pool_size is 1: the operation that
 // calls the method holds the store's only database session meanwhile, so the nested call
-// waits for a session for the library's acquire timeout (30 s, which the config cannot
-// change), not forever, then fails with Unavailable; the outer operation then goes on with
+// waits for a session for the store's acquire_timeout (30 s unless the config sets
+// it), not forever, then fails with Unavailable; the outer operation then goes on with
 // what the method returns. With a larger pool_size the nested call takes another session,
 // and the same wait happens once every session is held by an operation inside the provider.
 //
@@ -50,7 +50,7 @@ import "runtime/cgo"
 // there) the Go runtime ends the process ("fatal error: internal lockOSThread error"). On
 // the calling goroutine's thread the goroutine ends and the process goes on, but the
 // library's frames are abandoned mid-operation: the database session they held is never
-// given back (with pool_size 1, every later call fails with Unavailable after 30 s), locks
+// given back (with pool_size 1, every later call fails with Unavailable after acquire_timeout), locks
 // they held stay held, and what they were to wipe and free is not. Report a failure by
 // returning an error (in a test, t.Error, then return one).
 type KeyProvider interface {

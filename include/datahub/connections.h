@@ -53,7 +53,8 @@ typedef enum {
   DHC_INTEGRITY = 4,        /* stored ciphertext tampered with, swapped or malformed */
   DHC_KEY_UNAVAILABLE = 5,  /* the key provider does not have, or cannot use, the key */
   DHC_DATABASE = 6,         /* the server rejected a statement; see dhc_error_sqlstate() */
-  DHC_UNAVAILABLE = 7,      /* the server cannot be reached */
+  DHC_UNAVAILABLE = 7,      /* the server cannot be reached, or no session became free
+                               within the config's acquire_timeout */
   DHC_INTERNAL = 8          /* a bug in the library, or out of memory */
 } dhc_code;
 

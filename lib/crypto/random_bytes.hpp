@@ -7,7 +7,7 @@
 namespace datahub::crypto {
 
 // Fills out[0, n) with bytes from the system RNG (Botan::System_RNG). Requests of up to
-// 1 KiB are served from a per-thread block of 4 KiB drawn in one call: on the VMs we
+// 1020 bytes are served from a per-thread block of 4 KiB drawn in one call: on the VMs we
 // measured, a System_RNG call costs 1.4-1.8 µs, and a seal needs three draws.
 //
 // The block is safe across fork(): it lives in a page marked MADV_WIPEONFORK (trusted only

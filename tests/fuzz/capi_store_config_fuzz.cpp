@@ -75,6 +75,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       FUZZ_CHECK(o.keys->unwrap(kid, edk, aad) == dek, "wrap/unwrap round trip");
     }
     FUZZ_CHECK(o.connect_timeout.count() >= 1 && o.connect_timeout.count() <= 3600, "connect_timeout");
+    FUZZ_CHECK(o.acquire_timeout.count() >= 1 && o.acquire_timeout.count() <= 3600, "acquire_timeout");
     if (o.database != kSentinelDatabase) continue;
 
     // The public call on the same text: it must fail (nothing listens) with a typed error.
