@@ -50,9 +50,9 @@ import "runtime/cgo"
 // there) the Go runtime ends the process ("fatal error: internal lockOSThread error"). On
 // the calling goroutine's thread the goroutine ends and the process goes on, but the
 // library's frames are abandoned mid-operation: the database session they held is never
-// given back (with pool_size 1, every later call fails with Unavailable after acquire_timeout), locks
-// they held stay held, and what they were to wipe and free is not. Report a failure by
-// returning an error (in a test, t.Error, then return one).
+// given back (with pool_size 1, every later call fails with Unavailable after
+// acquire_timeout), locks they held stay held, and what they were to wipe and free is not.
+// Report a failure by returning an error (in a test, t.Error, then return one).
 type KeyProvider interface {
 	// PrimaryKeyID is the id new records are sealed under: an opaque label.
 	PrimaryKeyID() (string, error)
